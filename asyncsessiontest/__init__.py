@@ -1,0 +1,17 @@
+"""Unit tests for code that uses SQLAlchemy's ``AsyncSession``, from plain unittest."""
+
+from asyncsessiontest.case import AsyncSessionMixin, AsyncSessionTestCase
+from asyncsessiontest.errors import SessionNotSetUpError
+from asyncsessiontest.results import CannedResult, make_result
+from asyncsessiontest.session import TransactionStandIn
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncSessionTestCase",
+    "AsyncSessionMixin",
+    "make_result",
+    "CannedResult",
+    "TransactionStandIn",
+    "SessionNotSetUpError",
+]

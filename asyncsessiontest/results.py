@@ -1,0 +1,249 @@
+"""Build real SQLAlchemy results from canned Python data.
+
+Everything here returns genuine ``sqlalchemy.engine.Result`` objects (``IteratorResult`` over
+``SimpleResultMetaData``), so ``.scalars()``, ``.unique()``, ``.one()`` and their exceptions are
+SQLAlchemy's own, not imitations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Row
+from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.ext.asyncio import AsyncResult
+
+__all__ = ["CannedResult", "make_result", "statement_keys", "to_async_result"]
+
+_DEFAULT_KEY = "column_{}"
+
+
+class CannedResult(IteratorResult):  # type: ignore[misc]
+    """A real ``IteratorResult`` that remembers its rows, so fresh copies can be made.
+
+    Build it with :func:`make_result`. It behaves like the result of one execution: consuming it
+    empties it, as in production. :class:`~asyncsessiontest.AsyncSessionTestCase` hands every
+    execution a fresh copy (:meth:`fresh`).
+    """
+
+    rowcount: int
+    """Rows matched by an UPDATE or DELETE, as on a real ``CursorResult``; -1 when not given."""
+
+    def __init__(
+        self,
+        keys: Optional[Sequence[str]],
+        rows: Sequence[Tuple[Any, ...]],
+        rowcount: Optional[int],
+        explicit_keys: bool,
+    ) -> None:
+        self._canned_keys = tuple(keys) if keys is not None else None
+        self._canned_rows = rows
+        self._canned_rowcount = rowcount
+        self._canned_explicit_keys = explicit_keys
+        self.rowcount = -1 if rowcount is None else rowcount
+        if keys is None:
+            # a DML statement without RETURNING: fetching raises ResourceClosedError, as real
+            super().__init__(_NO_RESULT_METADATA, iter(()))
+        else:
+            super().__init__(SimpleResultMetaData(list(keys)), iter(rows))
+
+    @property
+    def returns_rows(self) -> bool:
+        """Tell whether this result has rows to fetch, as ``CursorResult.returns_rows`` does."""
+        return self._canned_keys is not None
+
+    def fresh(self, statement_keys: Optional[Sequence[str]] = None) -> CannedResult:
+        """Return an unconsumed copy, keyed by ``statement_keys`` unless columns were given.
+
+        :param statement_keys: the keys a real database would give for the executed statement
+            (see :func:`statement_keys`); ignored when ``columns=`` was given explicitly.
+        :raises ValueError: the rows do not have as many values as the statement has columns.
+        """
+        keys = self._canned_keys
+        if statement_keys is not None and keys is not None and not self._canned_explicit_keys:
+            statement_keys = tuple(statement_keys)
+            if self._canned_rows and len(statement_keys) != len(keys):
+                raise ValueError(
+                    f"the canned rows have {len(keys)} value(s) each, but the statement selects "
+                    f"{len(statement_keys)} column(s) {list(statement_keys)}; give rows that fit "
+                    f"the statement, or columns= to override its columns"
+                )
+            keys = statement_keys
+        return CannedResult(keys, self._canned_rows, self._canned_rowcount, self._canned_explicit_keys)
+
+    def __repr__(self) -> str:
+        if self._canned_keys is None:
+            return f"<CannedResult no rows, rowcount={self.rowcount}>"
+        return f"<CannedResult {list(self._canned_keys)}: {len(self._canned_rows)} row(s)>"
+
+
+def _is_mapped_instance(value: Any) -> bool:
+    return sa_inspect(value, raiseerr=False) is not None and not isinstance(value, type)
+
+
+def _row_kind(row: Any) -> str:
+    if isinstance(row, Row) or (isinstance(row, tuple) and hasattr(row, "_fields")):
+        return "named"
+    if isinstance(row, tuple):
+        return "tuple"
+    if isinstance(row, dict):
+        return "dict"
+    if _is_mapped_instance(row):
+        return "instance"
+    return "value"
+
+
+_KIND_NAMES = {
+    "named": "a named tuple or Row",
+    "tuple": "a tuple",
+    "dict": "a dict",
+    "instance": "an ORM instance",
+    "value": "a plain value",
+}
+
+
+def _normalise(rows: List[Any]) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
+    """Turn user rows into (keys or None for defaults, tuples), checking they agree."""
+    if not rows:
+        return None, []
+    kinds = {_row_kind(row) for row in rows}
+    # instances of mapped classes mix with plain values only as separate kinds: refuse the mix
+    if len(kinds) > 1:
+        first_kind = _row_kind(rows[0])
+        for index, row in enumerate(rows):
+            if _row_kind(row) != first_kind:
+                raise TypeError(
+                    f"make_result(): row {index} is {_KIND_NAMES[_row_kind(row)]} ({row!r}), "
+                    f"but row 0 is {_KIND_NAMES[first_kind]}: give every row in the same form"
+                )
+    kind = kinds.pop()
+    if kind == "dict":
+        keys = list(rows[0])
+        for index, row in enumerate(rows):
+            if set(row) != set(keys):
+                raise ValueError(
+                    f"make_result(): row {index} has keys {sorted(row)}, but row 0 has keys "
+                    f"{sorted(keys)}: every dict needs the same keys"
+                )
+        return keys, [tuple(row[key] for key in keys) for row in rows]
+    if kind == "instance":
+        return [type(rows[0]).__name__], [(row,) for row in rows]
+    if kind == "value":
+        return None, [(row,) for row in rows]
+    width = len(rows[0])
+    for index, row in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(
+                f"make_result(): row {index} has {len(row)} value(s), but row 0 has {width}: "
+                f"every row needs the same number of values"
+            )
+    keys = list(rows[0]._fields) if kind == "named" else None
+    return keys, [tuple(row) for row in rows]
+
+
+def make_result(
+    rows: Iterable[Any] = (),
+    *,
+    columns: Optional[Sequence[str]] = None,
+    rowcount: Optional[int] = None,
+) -> CannedResult:
+    """Return a real SQLAlchemy result holding ``rows``.
+
+    Each row may be a tuple (one value per column), a dict (column name to value), an ORM
+    instance (a one-column row keyed by its class name, like ``select(User)``), a ``Row`` or named
+    tuple (keeping its names), or a plain value such as an int, a string or None (a one-column
+    row, so ``.scalars().all()`` gives the values back). Give every row in the same form.
+
+    Unnamed columns are called ``column_1``, ``column_2``, ... When the result answers a
+    ``select()``, the statement's own column names replace these defaults (as a real database
+    would name them), unless ``columns`` was given.
+
+    :param rows: the rows, in order.
+    :param columns: the column names, one per value in a row.
+    :param rowcount: rows matched, as ``CursorResult.rowcount`` reports for UPDATE and DELETE.
+        With ``rowcount`` and no rows or columns, the result is that of a DML statement without
+        RETURNING: fetching from it raises ``ResourceClosedError``, as a real one does.
+    :raises TypeError: an argument has the wrong type, or rows are given in different forms.
+    :raises ValueError: rows of different widths, dicts with different keys, or ``columns``
+        that do not match the rows.
+    """
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Iterable):
+        raise TypeError(
+            f"make_result(): rows must be a list of rows, got {type(rows).__name__} {rows!r}"
+        )
+    if isinstance(rows, CannedResult):
+        raise TypeError("make_result(): rows is already a result; pass it on as it is")
+    if rowcount is not None and (isinstance(rowcount, bool) or not isinstance(rowcount, int)):
+        raise TypeError(f"make_result(): rowcount must be an int, got {rowcount!r}")
+    if columns is not None:
+        if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
+            raise TypeError(
+                f"make_result(): columns must be a list of column names (strings), got {columns!r}"
+            )
+        columns = list(columns)
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"make_result(): columns has duplicate names: {columns!r}")
+
+    row_list = list(rows)
+    keys, tuples = _normalise(row_list)
+    if columns is not None:
+        if tuples and len(columns) != len(tuples[0]):
+            raise ValueError(
+                f"make_result(): columns has {len(columns)} name(s) {columns!r}, but each row "
+                f"has {len(tuples[0])} value(s), e.g. row 0: {row_list[0]!r}"
+            )
+        if keys is not None and row_list and isinstance(row_list[0], dict) and columns != keys:
+            raise ValueError(
+                f"make_result(): columns {columns!r} does not match the dict keys {keys!r}"
+            )
+        return CannedResult(columns, tuples, rowcount, explicit_keys=True)
+    if rowcount is not None and not tuples:
+        return CannedResult(None, (), rowcount, explicit_keys=False)
+    if keys is None:
+        width = len(tuples[0]) if tuples else 0
+        keys = [_DEFAULT_KEY.format(position) for position in range(1, width + 1)]
+    return CannedResult(keys, tuples, rowcount, explicit_keys=False)
+
+
+def statement_keys(statement: Any) -> Optional[List[str]]:
+    """Return the result keys a real database gives for ``statement``, or None if it has none.
+
+    ORM selects are keyed by entity (``select(User)`` gives ``["User"]``), as real ORM results are.
+
+    :param statement: the executed statement.
+    """
+    if not getattr(statement, "is_select", False):
+        return None
+    descriptions = getattr(statement, "column_descriptions", None)
+    if descriptions:
+        return [description["name"] for description in descriptions]
+    selected = getattr(statement, "selected_columns", None)
+    if selected is None:
+        return None
+    return list(selected.keys())
+
+
+def is_dml(statement: Any) -> bool:
+    """Tell whether ``statement`` is an INSERT, UPDATE or DELETE without RETURNING.
+
+    :param statement: the executed statement.
+    """
+    if not getattr(statement, "is_dml", False):
+        return False
+    return not getattr(statement, "_returning", ()) and not getattr(
+        statement, "_return_defaults", False
+    )
+
+
+def to_async_result(result: IteratorResult) -> AsyncResult:
+    """Wrap ``result`` the way ``AsyncSession.stream()`` does.
+
+    :param result: a synchronous result.
+    """
+    async_result = AsyncResult(result)
+    if not hasattr(async_result, "_source_supports_scalars"):
+        # SQLAlchemy 1.4's AsyncResult reads this in scalar()/scalar_one() but never sets it
+        async_result._source_supports_scalars = result._source_supports_scalars
+    return async_result

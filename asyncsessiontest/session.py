@@ -1,0 +1,421 @@
+"""Build the spec'd session mock and give each of its methods the behaviour of a real session.
+
+The session is an ``AsyncMock`` spec'd on the session class. Its children are made to the shape
+of that class (:mod:`asyncsessiontest.shape`): coroutine methods are ``AsyncMock`` subclasses,
+plain methods ``MagicMock`` subclasses, each checking calls against the real signature. Unless the
+user configured a child (``side_effect``, ``return_value``), it answers as a session over an empty
+database would; what the user configured always wins, exactly as on a plain mock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock
+
+from sqlalchemy.engine import Result, ScalarResult
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncResult,
+    AsyncScalarResult,
+    AsyncSession,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.util import IdentitySet
+
+from asyncsessiontest.results import CannedResult, is_dml, make_result, statement_keys
+from asyncsessiontest.results import to_async_result
+from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
+
+__all__ = ["SessionState", "TransactionStandIn", "create_session"]
+
+# unittest.mock's private call record; the same class on every supported Python
+from unittest.mock import _Call  # type: ignore[attr-defined]  # noqa: E402
+
+
+def _is_mock(value: Any) -> bool:
+    return isinstance(value, (MagicMock, NonCallableMagicMock, AsyncMock))
+
+
+class TransactionStandIn:
+    """What ``session.begin()`` and ``session.begin_nested()`` return.
+
+    Like the real ``AsyncSessionTransaction`` it can be awaited (``await session.begin()``) and
+    used as an async context manager: leaving the block cleanly commits (or releases the
+    savepoint), leaving it by an exception rolls back, and the exception propagates.
+    """
+
+    def __init__(self, state: SessionState, nested: bool) -> None:
+        self._state = state
+        self.nested = nested
+        """True for ``begin_nested()``, a savepoint."""
+        self.is_active = False
+        """True between the start of the transaction and its commit or rollback."""
+
+    @property
+    def session(self) -> Any:
+        """The session mock this transaction belongs to."""
+        return self._state.session
+
+    async def _start(self) -> TransactionStandIn:
+        self._state.transaction_started(self)
+        return self
+
+    def __await__(self) -> Any:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> TransactionStandIn:
+        return await self._start()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if exc_type is None:
+            await self.commit()
+        else:
+            await self.rollback()
+
+    async def commit(self) -> None:
+        """Commit this transaction (release it, for a savepoint)."""
+        self._state.transaction_ended(self)
+
+    async def rollback(self) -> None:
+        """Roll this transaction back (to the savepoint, for a nested one)."""
+        self._state.transaction_ended(self)
+
+    def __repr__(self) -> str:
+        kind = "savepoint" if self.nested else "transaction"
+        state = "active" if self.is_active else "inactive"
+        return f"<TransactionStandIn {kind}, {state}>"
+
+
+class SessionState:
+    """Everything one test's session knows: its shape, its open transactions, its answers.
+
+    :param session_class: the class the session imitates.
+    """
+
+    def __init__(self, session_class: type) -> None:
+        self.session_class = session_class
+        self.shape = shape_of(session_class)
+        self.session: Any = None
+        self.transactions: List[TransactionStandIn] = []
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def transaction_started(self, transaction: TransactionStandIn) -> None:
+        """Note that ``transaction`` began."""
+        transaction.is_active = True
+        self.transactions.append(transaction)
+
+    def transaction_ended(self, transaction: TransactionStandIn) -> None:
+        """Note that ``transaction`` (and any savepoint inside it) ended."""
+        transaction.is_active = False
+        if transaction in self.transactions:
+            for inner in self.transactions[self.transactions.index(transaction) :]:
+                inner.is_active = False
+            del self.transactions[self.transactions.index(transaction) :]
+
+    def current_transaction(self, nested: bool) -> Optional[TransactionStandIn]:
+        """Return the innermost open transaction (a savepoint if ``nested``), or None."""
+        for transaction in reversed(self.transactions):
+            if transaction.nested == nested:
+                return transaction
+        return None
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def result_for(self, statement: Any) -> CannedResult:
+        """Return a fresh result for one execution of ``statement``."""
+        if is_dml(statement):
+            return make_result(rowcount=0)
+        return make_result(columns=statement_keys(statement) or [])
+
+    def get_object(self, entity: Any, ident: Any) -> Any:
+        """Return the object ``get(entity, ident)`` finds: none, in an empty database."""
+        return None
+
+
+# -- default behaviour of each method, used while the user has not configured the child --------
+# Each takes (state, args, kwargs) with the call already checked against the real signature.
+
+_Behaviour = Callable[[SessionState, Tuple[Any, ...], Dict[str, Any]], Any]
+
+
+def _statement(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    return args[0] if args else kwargs["statement"]
+
+
+def _get_one(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    found = _get(state, args, kwargs)
+    if found is None:
+        raise NoResultFound("No row was found when one was required")
+    return found
+
+
+def _get(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    entity = args[0] if args else kwargs["entity"]
+    ident = args[1] if len(args) > 1 else kwargs["ident"]
+    return state.get_object(entity, ident)
+
+
+def _returns_none(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    return None
+
+
+_BEHAVIOURS: Dict[str, _Behaviour] = {
+    "execute": lambda state, a, k: state.result_for(_statement(a, k)),
+    "scalars": lambda state, a, k: state.result_for(_statement(a, k)).scalars(),
+    "scalar": lambda state, a, k: state.result_for(_statement(a, k)).scalar(),
+    "stream": lambda state, a, k: to_async_result(state.result_for(_statement(a, k))),
+    "stream_scalars": lambda state, a, k: to_async_result(
+        state.result_for(_statement(a, k))
+    ).scalars(),
+    "get": _get,
+    "get_one": _get_one,
+    "merge": lambda state, a, k: a[0] if a else k["instance"],
+    "__aenter__": lambda state, a, k: state.session,
+    "begin": lambda state, a, k: TransactionStandIn(state, nested=False),
+    "begin_nested": lambda state, a, k: TransactionStandIn(state, nested=True),
+    "in_transaction": lambda state, a, k: bool(state.transactions),
+    "in_nested_transaction": lambda state, a, k: state.current_transaction(True) is not None,
+    "get_transaction": lambda state, a, k: state.current_transaction(False),
+    "get_nested_transaction": lambda state, a, k: state.current_transaction(True),
+    "is_modified": lambda state, a, k: False,
+}
+for _name in (
+    "add", "add_all", "expire", "expire_all", "expunge", "expunge_all",
+    "__aexit__", "aclose", "close", "commit", "delete", "delete_all", "flush", "invalidate",
+    "refresh", "reset", "rollback",
+):  # fmt: skip
+    _BEHAVIOURS[_name] = _returns_none
+_BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+
+# What ``session.<method>.return_value`` is before the user replaces it: a mock shaped like the
+# real return type, whose configured parts override the real result of each execution.
+_RETURN_SPECS: Dict[str, Tuple[type, type]] = {
+    "execute": (MagicMock, Result),
+    "scalars": (MagicMock, ScalarResult),
+    "stream": (AsyncMock, AsyncResult),
+    "stream_scalars": (AsyncMock, AsyncScalarResult),
+    "connection": (AsyncMock, AsyncConnection),
+}
+
+
+class _Overlay:
+    """A real result seen through the user's configuration of the mock standing for it.
+
+    Only the attributes the user configured on the mock answer from it; every other attribute is
+    the real result's.
+    """
+
+    __slots__ = ("_ast_real", "_ast_config")
+
+    def __init__(self, real: Any, config: Any) -> None:
+        self._ast_real = real
+        self._ast_config = config
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() sees the real result's class
+        return type(self._ast_real)
+
+    def __getattr__(self, name: str) -> Any:
+        real_attribute = getattr(self._ast_real, name)
+        child = self._ast_config._mock_children.get(name)
+        if not _is_mock(child) or not callable(real_attribute):
+            return real_attribute
+        if inspect.iscoroutinefunction(real_attribute):
+
+            async def call_async(*args: Any, **kwargs: Any) -> Any:
+                configured = await child(*args, **kwargs)
+                if not _is_default_return(child, configured):
+                    return configured
+                return _overlaid(await real_attribute(*args, **kwargs), configured)
+
+            return call_async
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            configured = child(*args, **kwargs)
+            if not _is_default_return(child, configured):
+                return configured
+            return _overlaid(real_attribute(*args, **kwargs), configured)
+
+        return call
+
+    def __iter__(self) -> Any:
+        return iter(self._ast_real)
+
+    def __next__(self) -> Any:
+        return next(self._ast_real)
+
+    def __aiter__(self) -> Any:
+        return self._ast_real.__aiter__()
+
+    async def __anext__(self) -> Any:
+        return await self._ast_real.__anext__()
+
+    def __repr__(self) -> str:
+        return repr(self._ast_real)
+
+
+def _is_default_return(mock: Any, value: Any) -> bool:
+    """Tell whether ``value`` is the return value ``mock`` made itself (nobody set one)."""
+    return (
+        _is_mock(value)
+        and value is mock.__dict__.get("_mock_return_value")
+        and value._mock_new_parent is mock
+        and value._mock_new_name == "()"
+    )
+
+
+def _overlaid(real: Any, config: Any) -> Any:
+    # an untouched default return value configures nothing: hand back the real object as it is
+    if config._mock_children:
+        return _Overlay(real, config)
+    return real
+
+
+class _MemberMock:
+    """Behaviour shared by the mocks of the session's methods (mixed into a mock class)."""
+
+    __dict__: Dict[str, Any]
+
+    def _ast_setup(self, state: SessionState, member: Member) -> None:
+        self.__dict__["_ast_state"] = state
+        self.__dict__["_ast_member"] = member
+        self.__dict__["_ast_behaviour"] = _BEHAVIOURS.get(member.name)
+
+    def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
+        member: Member = self.__dict__["_ast_member"]
+        if member.signature is not None:
+            try:
+                member.signature.bind(*args, **kwargs)
+            except TypeError as error:
+                raise TypeError(f"{member.name}(): {error}") from None
+
+    def _ast_untouched(self) -> bool:
+        """Tell whether the user left this method's behaviour alone."""
+        state = self.__dict__
+        return_value = state["_mock_return_value"]
+        return (
+            state["_ast_behaviour"] is not None
+            and state["_mock_side_effect"] is None
+            and state["_mock_wraps"] is None
+            and (return_value is DEFAULT or _is_default_return(self, return_value))
+        )
+
+    def _ast_default(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """Return the real answer, seen through the default return value if the user touched it."""
+        real = self.__dict__["_ast_behaviour"](self.__dict__["_ast_state"], args, kwargs)
+        config = self.__dict__["_mock_return_value"]
+        return real if config is DEFAULT else _overlaid(real, config)
+
+    def _ast_answer(self, configured: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """Return what the session answers, given what the plain mock machinery produced."""
+        if not _is_default_return(self, configured) or self.__dict__["_ast_behaviour"] is None:
+            return configured
+        return self._ast_default(args, kwargs)
+
+    def _get_child_mock(self, **kwargs: Any) -> Any:
+        if kwargs.get("_new_name") == "()":
+            mock_class, spec = _RETURN_SPECS.get(self.__dict__["_ast_member"].name, (MagicMock, None))
+            return mock_class(spec=spec, **kwargs)
+        return MagicMock(**kwargs)
+
+
+class _SyncMethodMock(_MemberMock, MagicMock):
+    """The mock of a plain (non-coroutine) session method."""
+
+    def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
+        if self._ast_untouched():
+            return self._ast_default(args, kwargs)
+        return self._ast_answer(super()._execute_mock_call(*args, **kwargs), args, kwargs)
+
+
+class _AsyncMethodMock(_MemberMock, AsyncMock):
+    """The mock of a coroutine session method."""
+
+    async def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
+        if self._ast_untouched():
+            # the accounting AsyncMock does when it runs the call itself
+            call = _Call((args, kwargs), two=True)
+            self.await_count += 1
+            self.await_args = call
+            self.await_args_list.append(call)
+            return self._ast_default(args, kwargs)
+        configured = await super()._execute_mock_call(*args, **kwargs)
+        return self._ast_answer(configured, args, kwargs)
+
+
+def _sync_session(session: Any, state: SessionState) -> Any:
+    return NonCallableMagicMock(spec=getattr(state.session_class, "sync_session_class", Session))
+
+
+# Instance attributes a class-level spec cannot know (or would make truthy MagicMocks of),
+# built on first access with plausible values of a fresh session.
+_ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
+    "info": lambda session, state: {},
+    "new": lambda session, state: IdentitySet(),
+    "dirty": lambda session, state: IdentitySet(),
+    "deleted": lambda session, state: IdentitySet(),
+    "is_active": lambda session, state: True,
+    "autoflush": lambda session, state: True,
+    "no_autoflush": lambda session, state: contextlib.nullcontext(),
+    "identity_map": lambda session, state: Session().identity_map,
+    "sync_session": _sync_session,
+    "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),
+}
+
+
+class _SessionMock(AsyncMock):
+    """The session: an ``AsyncMock`` spec'd on the session class."""
+
+    def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
+        # a session instance is not callable; only its methods are
+        name = self.__dict__["_ast_state"].session_class.__name__
+        raise TypeError(f"'{name}' object is not callable")
+
+    def __getattr__(self, name: str) -> Any:
+        state = self.__dict__.get("_ast_state")
+        if state is None:  # still inside AsyncMock.__init__
+            return super().__getattr__(name)
+        factory = _ATTRIBUTES.get(name)
+        if factory is None:
+            member = state.shape.members.get(name)
+            if member is not None and member.has_value:
+                return member.value
+            return super().__getattr__(name)
+        value = factory(self, state)
+        self.__dict__[name] = value
+        return value
+
+    def _get_child_mock(self, **kwargs: Any) -> Any:
+        state: SessionState = self.__dict__["_ast_state"]
+        member = state.shape.members.get(kwargs.get("_new_name", ""))
+        child: Any
+        if member is not None and member.kind == ASYNC:
+            child = _AsyncMethodMock(**kwargs)
+        elif member is not None and member.kind == SYNC:
+            child = _SyncMethodMock(**kwargs)
+        else:
+            return MagicMock(**kwargs)
+        child._ast_setup(state, member)
+        return child
+
+
+def create_session(session_class: type = AsyncSession) -> Tuple[Any, SessionState]:
+    """Return a new session mock for ``session_class`` and the state behind it.
+
+    :param session_class: ``AsyncSession`` or a subclass of it.
+    :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass.
+    """
+    if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
+        raise TypeError(
+            f"session_class must be AsyncSession or a subclass of it, got {session_class!r}"
+        )
+    state = SessionState(session_class)
+    session = _SessionMock(spec=session_class, name="session")
+    session.__dict__["_ast_state"] = state
+    state.session = session
+    return session, state

@@ -1,0 +1,82 @@
+"""Read the shape of a session class: which names are coroutines, which are plain methods.
+
+The mock is built from this shape rather than from a hand-written list, so each installed
+SQLAlchemy version (and each project's own ``AsyncSession`` subclass) gets exactly its own
+methods, of exactly the right kind, with their real signatures.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Dict, NamedTuple, Optional
+
+__all__ = ["ASYNC", "ATTRIBUTE", "SYNC", "Member", "ClassShape", "shape_of"]
+
+ASYNC = "async"
+SYNC = "sync"
+ATTRIBUTE = "attribute"
+
+
+class Member(NamedTuple):
+    """One public name of a session class, as the mock must reproduce it."""
+
+    name: str
+    kind: str
+    """:data:`ASYNC`, :data:`SYNC` or :data:`ATTRIBUTE`."""
+    signature: Optional[inspect.Signature]
+    """The signature as seen through an instance (``self`` removed); None if unknown."""
+    value: Any = None
+    """For a plain class attribute (not a method or property): its value."""
+    has_value: bool = False
+    """True when :attr:`value` holds a plain class attribute's value."""
+
+
+class ClassShape(NamedTuple):
+    """The members of a session class, keyed by name."""
+
+    cls: type
+    members: Dict[str, Member]
+
+
+def _bound_signature(func: Callable[..., Any], drop_first: bool) -> Optional[inspect.Signature]:
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    if drop_first:
+        parameters = list(signature.parameters.values())[1:]
+        signature = signature.replace(parameters=parameters)
+    return signature
+
+
+def _member(cls: type, name: str) -> Member:
+    raw = inspect.getattr_static(cls, name)
+    if isinstance(raw, (classmethod, staticmethod)):
+        func = raw.__func__
+        drop_first = isinstance(raw, classmethod)
+    else:
+        func = raw
+        drop_first = True
+    if inspect.iscoroutinefunction(func):
+        return Member(name, ASYNC, _bound_signature(func, drop_first))
+    if inspect.isfunction(func):
+        return Member(name, SYNC, _bound_signature(func, drop_first))
+    if hasattr(raw, "__get__") and not isinstance(raw, type):
+        # properties and other descriptors: their value only exists on an instance
+        return Member(name, ATTRIBUTE, None)
+    return Member(name, ATTRIBUTE, None, raw, has_value=True)
+
+
+@functools.lru_cache(maxsize=None)
+def shape_of(cls: type) -> ClassShape:
+    """Return the shape of ``cls``, computed once per class.
+
+    :param cls: ``AsyncSession`` or a subclass of it.
+    """
+    members = {}
+    for name in dir(cls):
+        if name.startswith("__") and name not in ("__aenter__", "__aexit__"):
+            continue
+        members[name] = _member(cls, name)
+    return ClassShape(cls, members)
