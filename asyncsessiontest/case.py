@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import unittest
-from typing import TYPE_CHECKING, Any, ClassVar, List
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asyncsessiontest.errors import SessionNotSetUpError
+from asyncsessiontest.matching import matcher_for
+from asyncsessiontest.results import CannedResult, build_result
+from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import SessionState, create_session
 
 __all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
@@ -46,20 +50,134 @@ class AsyncSessionMixin(_TestCaseBase):
     of a subclass included, each checking calls against the real signature.
     """
 
+    strict: ClassVar[bool] = False
+    """Fail executions that no configured result answers, and results never used.
+
+    When True, an execution that matches no route and finds no queued result raises
+    ``failureException`` at the call, naming the statement and why each route did not match;
+    as code under test may swallow that error, the test also fails at its end. Results added
+    but never used fail the test at its end. End-of-test checks are skipped for a test that
+    already failed.
+    """
+
+    sql_dialect: ClassVar[Any] = None
+    """The dialect that renders SQL in failure messages: a dialect instance, a dialect name
+    (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
+    dialect (what ``str(statement)`` uses)."""
+
     _asyncsessiontest_state: Any
 
     def setUp(self) -> None:
         """Create this test's session, then run the next ``setUp`` in the method order."""
-        session, state = create_session(self.session_class)
-        self._asyncsessiontest_session = session
+        state = SessionState(
+            self.session_class,
+            strict=self.strict,
+            dialect=_resolve_dialect(self.sql_dialect),
+            failure_exception=self.failureException,
+        )
+        self._asyncsessiontest_session = create_session(state)
         self._asyncsessiontest_state = state
         self.addCleanup(self._asyncsessiontest_finish)
         super().setUp()
 
     def _asyncsessiontest_finish(self) -> None:
-        # drop the session so a finished test holds no mocks (suites keep test objects alive)
-        self._asyncsessiontest_session = _FINISHED
-        self._asyncsessiontest_state = _FINISHED
+        state: SessionState = self._asyncsessiontest_state
+        try:
+            if _test_has_failed(self):
+                return  # the first failure is the one to read; leftovers are its consequence
+            problems = list(state.unmatched)
+            unused = state.responder.unused() if state.strict else []
+            if unused:
+                problems.append(
+                    "Results added but never used:\n"
+                    + "\n".join(f"{number}. {answer!r}" for number, answer in enumerate(unused, 1))
+                )
+            if problems:
+                self.fail("Strict mode: " + "\n\n".join(problems))
+        finally:
+            # drop the session so a finished test holds no mocks (suites keep tests alive)
+            self._asyncsessiontest_session = _FINISHED
+            self._asyncsessiontest_state = _FINISHED
+
+    # -- configuring answers -----------------------------------------------------------------
+
+    def addResult(
+        self,
+        rows: Any = (),
+        *,
+        statement: Any = None,
+        columns: Optional[Sequence[str]] = None,
+        rowcount: Optional[int] = None,
+        times: Optional[int] = 1,
+    ) -> None:
+        """Make executions answer with ``rows``, a real SQLAlchemy result.
+
+        Without ``statement`` the result is queued: the next execution that no routed result
+        matches gets it, first in, first out. With ``statement`` it is routed: it answers only
+        executions whose statement matches. Routes are tried in the order added. Every execution
+        gets a fresh result. Applies to ``execute`` (the result), ``scalars`` (its first column),
+        ``scalar`` (the first value or None), ``stream`` and ``stream_scalars``.
+
+        :param rows: the rows, in any form :func:`make_result` takes, or a result it made.
+        :param statement: which executions it answers: a SQLAlchemy statement (equal as
+            ``compare()`` judges, bound values included), a SQL string (as ``str(statement)``
+            renders it, ignoring case and spacing), a compiled ``re.Pattern`` (searched in that
+            SQL), or a mapped class or ``Table`` (any statement on it).
+        :param columns: the column names, as for :func:`make_result`.
+        :param rowcount: the row count, as for :func:`make_result`.
+        :param times: how many executions it answers; None for no limit.
+        :raises TypeError: an argument has the wrong type.
+        :raises ValueError: the rows do not fit together (see :func:`make_result`).
+        """
+        if isinstance(rows, CannedResult):
+            if columns is not None or rowcount is not None:
+                raise TypeError(
+                    "addResult(): rows is already a result; give columns and rowcount to "
+                    "make_result() instead"
+                )
+            result = rows
+        else:
+            result = build_result(rows, columns, rowcount, caller="addResult")
+        self._asyncsessiontest_add("addResult", result, statement, times)
+
+    def addException(
+        self, exc: Any, *, statement: Any = None, times: Optional[int] = 1
+    ) -> None:
+        """Make executions raise ``exc``, routed or queued exactly like :meth:`addResult`.
+
+        :param exc: an exception instance or class, e.g. ``IntegrityError("...", {}, None)``.
+        :param statement: which executions raise it (as for :meth:`addResult`).
+        :param times: how many executions raise it; None for no limit.
+        :raises TypeError: ``exc`` is not an exception.
+        """
+        if not (
+            isinstance(exc, BaseException)
+            or (isinstance(exc, type) and issubclass(exc, BaseException))
+        ):
+            raise TypeError(
+                f"addException(): exc must be an exception instance or class, got {exc!r}"
+            )
+        self._asyncsessiontest_add("addException", exc, statement, times)
+
+    def addObject(self, *instances: Any) -> None:
+        """Make ``await self.session.get(Model, pk)`` find these instances.
+
+        ``get()`` returns the added instance of that class whose primary key (read through the
+        mapper; a tuple for a composite key) equals ``pk``, else None; ``get_one()`` raises
+        ``NoResultFound`` instead of returning None.
+
+        :param instances: ORM instances with their primary keys set.
+        :raises TypeError: one of them is not an instance of a mapped class.
+        """
+        self._asyncsessiontest.objects.add(instances)
+
+    def _asyncsessiontest_add(self, caller: str, answer: Any, statement: Any, times: Any) -> None:
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
+            raise TypeError(f"{caller}(): times must be a positive int or None, got {times!r}")
+        if times is not None and times < 1:
+            raise ValueError(f"{caller}(): times must be at least 1 (or None), got {times!r}")
+        matcher = None if statement is None else matcher_for(statement, f"{caller}(): statement")
+        self._asyncsessiontest.responder.add(CannedAnswer(answer, matcher, times))
 
     @property
     def session(self) -> Any:
@@ -93,6 +211,25 @@ class AsyncSessionMixin(_TestCaseBase):
         self.session  # noqa: B018  # raises the helpful error when setUp was skipped
         state: SessionState = self._asyncsessiontest_state
         return state
+
+
+def _test_has_failed(test: unittest.TestCase) -> bool:
+    # unittest's _Outcome.success, the same attribute on Python 3.8 to 3.13
+    outcome = getattr(test, "_outcome", None)
+    return not getattr(outcome, "success", True)
+
+
+def _resolve_dialect(dialect: Any) -> Any:
+    if dialect is None or isinstance(dialect, Dialect):
+        return dialect
+    if isinstance(dialect, str):
+        from sqlalchemy.dialects import registry
+
+        return registry.load(dialect)()
+    raise TypeError(
+        f"sql_dialect must be a dialect instance, a dialect name such as 'postgresql', or None; "
+        f"got {dialect!r}"
+    )
 
 
 def _not_set_up_message(test_class: type) -> str:

@@ -104,7 +104,9 @@ _KIND_NAMES = {
 }
 
 
-def _normalise(rows: List[Any]) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
+def _normalise(
+    rows: List[Any], caller: str
+) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
     """Turn user rows into (keys or None for defaults, tuples), checking they agree."""
     if not rows:
         return None, []
@@ -115,7 +117,7 @@ def _normalise(rows: List[Any]) -> Tuple[Optional[List[str]], List[Tuple[Any, ..
         for index, row in enumerate(rows):
             if _row_kind(row) != first_kind:
                 raise TypeError(
-                    f"make_result(): row {index} is {_KIND_NAMES[_row_kind(row)]} ({row!r}), "
+                    f"{caller}(): row {index} is {_KIND_NAMES[_row_kind(row)]} ({row!r}), "
                     f"but row 0 is {_KIND_NAMES[first_kind]}: give every row in the same form"
                 )
     kind = kinds.pop()
@@ -124,7 +126,7 @@ def _normalise(rows: List[Any]) -> Tuple[Optional[List[str]], List[Tuple[Any, ..
         for index, row in enumerate(rows):
             if set(row) != set(keys):
                 raise ValueError(
-                    f"make_result(): row {index} has keys {sorted(row)}, but row 0 has keys "
+                    f"{caller}(): row {index} has keys {sorted(row)}, but row 0 has keys "
                     f"{sorted(keys)}: every dict needs the same keys"
                 )
         return keys, [tuple(row[key] for key in keys) for row in rows]
@@ -136,7 +138,7 @@ def _normalise(rows: List[Any]) -> Tuple[Optional[List[str]], List[Tuple[Any, ..
     for index, row in enumerate(rows):
         if len(row) != width:
             raise ValueError(
-                f"make_result(): row {index} has {len(row)} value(s), but row 0 has {width}: "
+                f"{caller}(): row {index} has {len(row)} value(s), but row 0 has {width}: "
                 f"every row needs the same number of values"
             )
     keys = list(rows[0]._fields) if kind == "named" else None
@@ -169,34 +171,47 @@ def make_result(
     :raises ValueError: rows of different widths, dicts with different keys, or ``columns``
         that do not match the rows.
     """
+    return build_result(rows, columns, rowcount, caller="make_result")
+
+
+def build_result(
+    rows: Iterable[Any], columns: Optional[Sequence[str]], rowcount: Optional[int], caller: str
+) -> CannedResult:
+    """Do :func:`make_result`'s work, naming ``caller`` in error messages.
+
+    :param rows: as for :func:`make_result`.
+    :param columns: as for :func:`make_result`.
+    :param rowcount: as for :func:`make_result`.
+    :param caller: the public function the user called, e.g. ``"addResult"``.
+    """
     if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Iterable):
         raise TypeError(
-            f"make_result(): rows must be a list of rows, got {type(rows).__name__} {rows!r}"
+            f"{caller}(): rows must be a list of rows, got {type(rows).__name__} {rows!r}"
         )
     if isinstance(rows, CannedResult):
-        raise TypeError("make_result(): rows is already a result; pass it on as it is")
+        raise TypeError(f"{caller}(): rows is already a result; pass it on as it is")
     if rowcount is not None and (isinstance(rowcount, bool) or not isinstance(rowcount, int)):
-        raise TypeError(f"make_result(): rowcount must be an int, got {rowcount!r}")
+        raise TypeError(f"{caller}(): rowcount must be an int, got {rowcount!r}")
     if columns is not None:
         if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
             raise TypeError(
-                f"make_result(): columns must be a list of column names (strings), got {columns!r}"
+                f"{caller}(): columns must be a list of column names (strings), got {columns!r}"
             )
         columns = list(columns)
         if len(set(columns)) != len(columns):
-            raise ValueError(f"make_result(): columns has duplicate names: {columns!r}")
+            raise ValueError(f"{caller}(): columns has duplicate names: {columns!r}")
 
     row_list = list(rows)
-    keys, tuples = _normalise(row_list)
+    keys, tuples = _normalise(row_list, caller)
     if columns is not None:
         if tuples and len(columns) != len(tuples[0]):
             raise ValueError(
-                f"make_result(): columns has {len(columns)} name(s) {columns!r}, but each row "
+                f"{caller}(): columns has {len(columns)} name(s) {columns!r}, but each row "
                 f"has {len(tuples[0])} value(s), e.g. row 0: {row_list[0]!r}"
             )
         if keys is not None and row_list and isinstance(row_list[0], dict) and columns != keys:
             raise ValueError(
-                f"make_result(): columns {columns!r} does not match the dict keys {keys!r}"
+                f"{caller}(): columns {columns!r} does not match the dict keys {keys!r}"
             )
         return CannedResult(columns, tuples, rowcount, explicit_keys=True)
     if rowcount is not None and not tuples:

@@ -28,12 +28,16 @@ from sqlalchemy.util import IdentitySet
 
 from asyncsessiontest.results import CannedResult, is_dml, make_result, statement_keys
 from asyncsessiontest.results import to_async_result
+from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 
 __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 
 # unittest.mock's private call record; the same class on every supported Python
 from unittest.mock import _Call  # type: ignore[attr-defined]  # noqa: E402
+
+
+_UNKNOWN_COLUMN = "column_1"
 
 
 def _is_mock(value: Any) -> bool:
@@ -94,13 +98,34 @@ class SessionState:
     """Everything one test's session knows: its shape, its open transactions, its answers.
 
     :param session_class: the class the session imitates.
+    :param strict: fail executions that no configured answer matches.
+    :param dialect: the dialect that renders SQL in messages (None: SQLAlchemy's default).
+    :param failure_exception: what a failure raises (the TestCase's ``failureException``).
+    :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass of it.
     """
 
-    def __init__(self, session_class: type) -> None:
+    def __init__(
+        self,
+        session_class: type,
+        strict: bool = False,
+        dialect: Any = None,
+        failure_exception: type = AssertionError,
+    ) -> None:
+        if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
+            raise TypeError(
+                f"session_class must be AsyncSession or a subclass of it, got {session_class!r}"
+            )
         self.session_class = session_class
         self.shape = shape_of(session_class)
+        self.strict = strict
+        self.dialect = dialect
+        self.failure_exception = failure_exception
         self.session: Any = None
         self.transactions: List[TransactionStandIn] = []
+        self.responder = Responder()
+        self.objects = ObjectStore()
+        self.unmatched: List[str] = []
+        """Strict mode: the explanation of each execution nothing answered."""
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -127,14 +152,27 @@ class SessionState:
     # -- answers ----------------------------------------------------------------------------
 
     def result_for(self, statement: Any) -> CannedResult:
-        """Return a fresh result for one execution of ``statement``."""
+        """Return a fresh result for one execution of ``statement`` (or raise its exception).
+
+        A routed or queued answer if one applies; otherwise what an empty database gives, or,
+        in strict mode, a failure naming the statement and why each route did not match.
+        """
+        answer = self.responder.respond(statement)
+        if answer is not None:
+            return answer
+        if self.strict:
+            message = self.responder.explain_unmatched(statement, self.dialect)
+            self.unmatched.append(message)
+            raise self.failure_exception(message)
         if is_dml(statement):
             return make_result(rowcount=0)
-        return make_result(columns=statement_keys(statement) or [])
+        # a statement whose columns cannot be known (text()) still gets one, so that
+        # .scalars() and .scalar() work on the empty result
+        return make_result(columns=statement_keys(statement) or [_UNKNOWN_COLUMN])
 
     def get_object(self, entity: Any, ident: Any) -> Any:
-        """Return the object ``get(entity, ident)`` finds: none, in an empty database."""
-        return None
+        """Return the object ``get(entity, ident)`` finds among those added, or None."""
+        return self.objects.find(entity, ident)
 
 
 # -- default behaviour of each method, used while the user has not configured the child --------
@@ -404,18 +442,13 @@ class _SessionMock(AsyncMock):
         return child
 
 
-def create_session(session_class: type = AsyncSession) -> Tuple[Any, SessionState]:
-    """Return a new session mock for ``session_class`` and the state behind it.
+def create_session(state: SessionState) -> Any:
+    """Return a new session mock for ``state.session_class``, answering from ``state``.
 
-    :param session_class: ``AsyncSession`` or a subclass of it.
-    :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass.
+    :param state: the state behind the session.
     """
-    if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
-        raise TypeError(
-            f"session_class must be AsyncSession or a subclass of it, got {session_class!r}"
-        )
-    state = SessionState(session_class)
+    session_class = state.session_class
     session = _SessionMock(spec=session_class, name="session")
     session.__dict__["_ast_state"] = state
     state.session = session
-    return session, state
+    return session

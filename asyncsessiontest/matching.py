@@ -1,0 +1,277 @@
+"""Statement matchers, and the one function that renders a statement for humans.
+
+A matcher is built from what a test writes (a statement, a SQL string, a regex, a mapped class or
+a Table) by :func:`matcher_for`. Its :meth:`~StatementMatcher.match` returns ``(matched, reason)``,
+the reason saying why a statement did not match; its repr is what failure messages print.
+Matchers only read a statement's SQL text when a string or regex needs it, and render values
+only for messages: executing a statement never compiles it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Pattern, Set, Tuple, Union
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
+from sqlalchemy.sql.selectable import TableClause
+
+__all__ = [
+    "Matcher",
+    "RegexMatcher",
+    "SqlTextMatcher",
+    "StatementMatcher",
+    "TableMatcher",
+    "matcher_for",
+    "normalise_sql",
+    "plain_sql",
+    "render",
+]
+
+
+def normalise_sql(sql: str) -> str:
+    """Return ``sql`` with runs of whitespace made one space, case folded.
+
+    :param sql: SQL text.
+    """
+    return " ".join(sql.split()).casefold()
+
+
+def plain_sql(statement: Any) -> str:
+    """Return ``statement`` as ``str()`` renders it: SQL with placeholders, never raising.
+
+    :param statement: an executed statement (or anything passed as one).
+    """
+    try:
+        return str(statement)
+    except Exception as error:  # a statement that cannot compile still needs a name
+        return f"<{type(statement).__name__} that cannot be rendered: {error}>"
+
+
+def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]] = None) -> str:
+    """Return ``statement`` as readable SQL with its values, for failure messages. Never raises.
+
+    Values are rendered inline where the dialect can render them; where it cannot (JSON, arrays,
+    enums...), the SQL keeps its placeholders and is followed by the parameters.
+
+    :param statement: the statement.
+    :param dialect: a SQLAlchemy dialect instance; None for SQLAlchemy's default string dialect.
+    :param params: parameters passed to ``execute()`` beside the statement, shown after the SQL.
+    """
+    if not isinstance(statement, ClauseElement):
+        return repr(statement)
+    extra = f" {params!r}" if params else ""
+    try:
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        return _one_line(str(compiled)) + extra
+    except Exception:  # a value this dialect cannot render inline: show it beside the SQL
+        pass
+    try:
+        compiled = statement.compile(dialect=dialect)
+        values = dict(compiled.params)
+        values.update(params or {})
+        return _one_line(str(compiled)) + (f" {values!r}" if values else "")
+    except Exception:
+        return _one_line(plain_sql(statement)) + extra
+
+
+def _one_line(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _bound_values(statement: ClauseElement) -> List[Tuple[str, Any]]:
+    """Return (what it is compared with, value) for each bound value, in statement order."""
+    labels: Dict[int, str] = {}
+    binds: List[BindParameter[Any]] = []
+    for element in visitors.iterate(statement):
+        if isinstance(element, BinaryExpression):
+            for side, other in ((element.right, element.left), (element.left, element.right)):
+                if isinstance(side, BindParameter):
+                    labels[id(side)] = plain_sql(other)
+        elif isinstance(element, BindParameter):
+            binds.append(element)
+    return [(labels.get(id(bind), bind.key), bind.effective_value) for bind in binds]
+
+
+def _tables_of(statement: Any) -> Set[str]:
+    if not isinstance(statement, ClauseElement):
+        return set()
+    return {
+        _table_name(element)
+        for element in visitors.iterate(statement)
+        if isinstance(element, TableClause)
+    }
+
+
+def _table_name(table: TableClause) -> str:
+    # plain table() constructs have no fullname on SQLAlchemy 1.4
+    return getattr(table, "fullname", None) or table.name
+
+
+class StatementMatcher:
+    """Match statements equal to ``statement`` as ``ClauseElement.compare`` judges, values included.
+
+    :param statement: the expected statement.
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+
+    def match(self, executed: Any) -> Tuple[bool, str]:
+        """Return whether ``executed`` matches, and if not, why.
+
+        :param executed: the executed statement.
+        """
+        if not isinstance(executed, ClauseElement):
+            return False, f"not a SQLAlchemy statement: {executed!r}"
+        if executed.compare(self.statement):
+            return True, ""
+        if not executed.compare(self.statement, compare_values=False):
+            return False, "a different statement"
+        differences = [
+            f"{label} = {got!r}, expected {expected!r}"
+            for (label, got), (_, expected) in zip(
+                _bound_values(executed), _bound_values(self.statement)
+            )
+            if got != expected
+        ]
+        return False, "; ".join(differences) or "different values"
+
+    def closeness(self, executed: Any) -> int:
+        """Rank how near ``executed`` comes: 2 same but for values, 1 same tables, 0 neither.
+
+        :param executed: the executed statement.
+        """
+        if not isinstance(executed, ClauseElement):
+            return 0
+        if executed.compare(self.statement, compare_values=False):
+            return 2
+        return 1 if _tables_of(executed) & _tables_of(self.statement) else 0
+
+    def __repr__(self) -> str:
+        return f"<{render(self.statement)}>"
+
+
+class SqlTextMatcher:
+    """Match statements whose SQL (with placeholders) equals ``sql``, ignoring case and spacing.
+
+    :param sql: the expected SQL, as ``str(statement)`` renders it (``WHERE users.id = :id_1``).
+    """
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        self._normalised = normalise_sql(sql)
+
+    def match(self, executed: Any) -> Tuple[bool, str]:
+        """Return whether ``executed`` matches, and if not, why.
+
+        :param executed: the executed statement.
+        """
+        if normalise_sql(plain_sql(executed)) == self._normalised:
+            return True, ""
+        return False, "the SQL text differs"
+
+    def closeness(self, executed: Any) -> int:
+        """Rank how near ``executed`` comes (0: no measure for text).
+
+        :param executed: the executed statement.
+        """
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<sql {_one_line(self.sql)!r}>"
+
+
+class RegexMatcher:
+    """Match statements whose SQL (with placeholders) contains a match of ``pattern``.
+
+    :param pattern: a compiled regular expression, searched with ``pattern.search``.
+    """
+
+    def __init__(self, pattern: Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def match(self, executed: Any) -> Tuple[bool, str]:
+        """Return whether ``executed`` matches, and if not, why.
+
+        :param executed: the executed statement.
+        """
+        if self.pattern.search(plain_sql(executed)):
+            return True, ""
+        return False, f"no match for {self.pattern.pattern!r} in its SQL"
+
+    def closeness(self, executed: Any) -> int:
+        """Rank how near ``executed`` comes (0: no measure for a regex).
+
+        :param executed: the executed statement.
+        """
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<regex {self.pattern.pattern!r}>"
+
+
+class TableMatcher:
+    """Match statements that read or write any of ``tables``.
+
+    :param tables: full table names (``schema.name`` where a schema is set).
+    :param label: how the matcher shows itself: the class or table name.
+    """
+
+    def __init__(self, tables: Set[str], label: str) -> None:
+        self.tables = tables
+        self.label = label
+
+    def match(self, executed: Any) -> Tuple[bool, str]:
+        """Return whether ``executed`` matches, and if not, why.
+
+        :param executed: the executed statement.
+        """
+        used = _tables_of(executed)
+        if used & self.tables:
+            return True, ""
+        if not used:
+            return False, "uses no table"
+        return False, f"uses {', '.join(sorted(used))}"
+
+    def closeness(self, executed: Any) -> int:
+        """Rank how near ``executed`` comes (0: a table is matched or not).
+
+        :param executed: the executed statement.
+        """
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<any statement on {self.label}>"
+
+
+Matcher = Union[StatementMatcher, SqlTextMatcher, RegexMatcher, TableMatcher]
+
+
+def matcher_for(expected: Any, argument: str = "statement") -> Matcher:
+    """Return the matcher for what a test wrote.
+
+    :param expected: a SQLAlchemy statement, a SQL string, a compiled ``re.Pattern``, a mapped
+        class, or a ``Table``.
+    :param argument: the argument's name, for the error message.
+    :raises TypeError: ``expected`` is none of these.
+    """
+    if isinstance(expected, TableClause):
+        return TableMatcher({_table_name(expected)}, _table_name(expected))
+    if isinstance(expected, ClauseElement):
+        return StatementMatcher(expected)
+    if isinstance(expected, str):
+        return SqlTextMatcher(expected)
+    if isinstance(expected, re.Pattern):
+        return RegexMatcher(expected)
+    if isinstance(expected, type):
+        mapper = sa_inspect(expected, raiseerr=False)
+        tables = getattr(mapper, "tables", None)
+        if tables:
+            return TableMatcher({_table_name(table) for table in tables}, expected.__name__)
+    raise TypeError(
+        f"{argument}: cannot match statements against {expected!r} "
+        f"({type(expected).__name__}); give a SQLAlchemy statement, a SQL string, a compiled "
+        f"re.Pattern, a mapped class or a Table"
+    )

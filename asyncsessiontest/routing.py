@@ -1,0 +1,167 @@
+"""Canned answers to executions: queued in order, or routed by the statement they answer."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Deque, List, Optional, Sequence, Tuple, Union
+
+from sqlalchemy import inspect as sa_inspect
+
+from asyncsessiontest.matching import Matcher, render
+from asyncsessiontest.results import CannedResult, statement_keys
+
+__all__ = ["CannedAnswer", "ObjectStore", "Responder"]
+
+Answer = Union[CannedResult, BaseException, type]
+
+
+class CannedAnswer:
+    """One ``addResult`` or ``addException``: what it answers, which executions, how many times.
+
+    :param answer: a result, or an exception (instance or class) to raise.
+    :param matcher: which statements it answers; None for a queued answer.
+    :param times: how many executions it answers; None for no limit.
+    """
+
+    def __init__(self, answer: Answer, matcher: Optional[Matcher], times: Optional[int]) -> None:
+        self.answer = answer
+        self.matcher = matcher
+        self.times = times
+        self.used = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """True once it answered ``times`` executions."""
+        return self.times is not None and self.used >= self.times
+
+    def take(self, statement: Any) -> CannedResult:
+        """Answer one execution of ``statement``: a fresh result, or raise the exception.
+
+        :param statement: the executed statement.
+        """
+        self.used += 1
+        if isinstance(self.answer, CannedResult):
+            return self.answer.fresh(statement_keys(statement))
+        raise self.answer
+
+    def __repr__(self) -> str:
+        if isinstance(self.answer, CannedResult):
+            what = repr(self.answer)
+        elif isinstance(self.answer, type):
+            what = f"raise {self.answer.__name__}"
+        else:
+            what = f"raise {self.answer!r}"
+        target = f" for {self.matcher!r}" if self.matcher is not None else " (queued)"
+        times = "no limit" if self.times is None else f"times={self.times}"
+        return f"{what}{target}, {times}, used {self.used}"
+
+
+class Responder:
+    """The answers configured for one test's session, tried routes first, then the queue."""
+
+    def __init__(self) -> None:
+        self.routes: List[CannedAnswer] = []
+        self.queue: Deque[CannedAnswer] = deque()
+        self.added: List[CannedAnswer] = []
+
+    def add(self, answer: CannedAnswer) -> None:
+        """Route ``answer`` if it has a matcher, queue it otherwise.
+
+        :param answer: the configured answer.
+        """
+        self.added.append(answer)
+        if answer.matcher is None:
+            self.queue.append(answer)
+        else:
+            self.routes.append(answer)
+
+    def respond(self, statement: Any) -> Optional[CannedResult]:
+        """Return the configured result for ``statement`` (or raise its exception); None if none.
+
+        :param statement: the executed statement.
+        """
+        for route in self.routes:
+            if not route.exhausted and route.matcher is not None:
+                if route.matcher.match(statement)[0]:
+                    return route.take(statement)
+        while self.queue and self.queue[0].exhausted:
+            self.queue.popleft()
+        if self.queue:
+            head = self.queue[0]
+            try:
+                return head.take(statement)
+            finally:
+                if head.exhausted:
+                    self.queue.popleft()
+        return None
+
+    def explain_unmatched(self, statement: Any, dialect: Any = None) -> str:
+        """Say why nothing answered ``statement``: each route with its reason, the empty queue.
+
+        :param statement: the executed statement.
+        :param dialect: the dialect to render SQL with.
+        """
+        lines = [f"No result configured for: {render(statement, dialect)}"]
+        if self.routes:
+            lines.append(f"Routes ({len(self.routes)}):")
+            for number, route in enumerate(self.routes, 1):
+                if route.exhausted:
+                    reason = "used up"
+                else:
+                    reason = route.matcher.match(statement)[1] if route.matcher else ""
+                lines.append(f"{number}. {route!r}: {reason}")
+        else:
+            lines.append("No routes configured.")
+        lines.append("No queued results left.")
+        lines.append(
+            "Add one with self.addResult(rows, statement=...) or self.addResult(rows), "
+            "or set strict = False."
+        )
+        return "\n".join(lines)
+
+    def unused(self) -> List[CannedAnswer]:
+        """Return the answers that never answered an execution."""
+        return [answer for answer in self.added if answer.used == 0]
+
+
+class ObjectStore:
+    """The instances ``addObject`` made findable by ``get()`` and ``get_one()``."""
+
+    def __init__(self) -> None:
+        self.instances: List[Any] = []
+
+    def add(self, instances: Sequence[Any]) -> None:
+        """Make ``instances`` findable.
+
+        :param instances: ORM instances.
+        :raises TypeError: one of them is not an instance of a mapped class.
+        """
+        for instance in instances:
+            if isinstance(instance, type) or sa_inspect(instance, raiseerr=False) is None:
+                raise TypeError(
+                    f"addObject(): {instance!r} is not an instance of a mapped class; "
+                    f"give ORM instances, e.g. self.addObject(User(id=1))"
+                )
+        self.instances.extend(instances)
+
+    def find(self, entity: Any, ident: Any) -> Any:
+        """Return the added instance of ``entity`` whose primary key equals ``ident``, or None.
+
+        :param entity: a mapped class.
+        :param ident: a primary key: a value, a tuple for a composite key, or a dict by name.
+        """
+        mapper = sa_inspect(entity)  # raises for a non-mapped entity, as the real get() does
+        wanted = _identity(mapper, ident)
+        for instance in self.instances:
+            if isinstance(instance, mapper.class_):
+                if tuple(mapper.primary_key_from_instance(instance)) == wanted:
+                    return instance
+        return None
+
+
+def _identity(mapper: Any, ident: Any) -> Tuple[Any, ...]:
+    if isinstance(ident, dict):
+        return tuple(ident.get(mapper.get_property_by_column(c).key) for c in mapper.primary_key)
+    if isinstance(ident, (tuple, list)):
+        return tuple(ident)
+    return (ident,)
