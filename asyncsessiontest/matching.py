@@ -62,15 +62,17 @@ def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]]
     if not isinstance(statement, ClauseElement):
         return repr(statement)
     extra = f" {params!r}" if params else ""
-    try:
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        return _one_line(str(compiled)) + extra
-    except Exception:  # a value this dialect cannot render inline: show it beside the SQL
-        pass
+    if not params:  # parameters passed to execute() override bound values: show them apart
+        try:
+            compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            return _one_line(str(compiled))
+        except Exception:  # a value this dialect cannot render inline: show it beside the SQL
+            pass
     try:
         compiled = statement.compile(dialect=dialect)
+        if params:
+            return _one_line(str(compiled)) + extra
         values = dict(compiled.params)
-        values.update(params or {})
         return _one_line(str(compiled)) + (f" {values!r}" if values else "")
     except Exception:
         return _one_line(plain_sql(statement)) + extra
@@ -115,8 +117,9 @@ class StatementMatcher:
     :param statement: the expected statement.
     """
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, dialect: Any = None) -> None:
         self.statement = statement
+        self.dialect = dialect
 
     def match(self, executed: Any) -> Tuple[bool, str]:
         """Return whether ``executed`` matches, and if not, why.
@@ -150,7 +153,7 @@ class StatementMatcher:
         return 1 if _tables_of(executed) & _tables_of(self.statement) else 0
 
     def __repr__(self) -> str:
-        return f"<{render(self.statement)}>"
+        return f"<{render(self.statement, self.dialect)}>"
 
 
 class SqlTextMatcher:
@@ -249,18 +252,19 @@ class TableMatcher:
 Matcher = Union[StatementMatcher, SqlTextMatcher, RegexMatcher, TableMatcher]
 
 
-def matcher_for(expected: Any, argument: str = "statement") -> Matcher:
+def matcher_for(expected: Any, argument: str = "statement", dialect: Any = None) -> Matcher:
     """Return the matcher for what a test wrote.
 
     :param expected: a SQLAlchemy statement, a SQL string, a compiled ``re.Pattern``, a mapped
         class, or a ``Table``.
     :param argument: the argument's name, for the error message.
+    :param dialect: the dialect a statement matcher renders its statement with.
     :raises TypeError: ``expected`` is none of these.
     """
     if isinstance(expected, TableClause):
         return TableMatcher({_table_name(expected)}, _table_name(expected))
     if isinstance(expected, ClauseElement):
-        return StatementMatcher(expected)
+        return StatementMatcher(expected, dialect)
     if isinstance(expected, str):
         return SqlTextMatcher(expected)
     if isinstance(expected, re.Pattern):

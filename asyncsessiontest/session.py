@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet
 
+from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import CannedResult, is_dml, make_result, statement_keys
 from asyncsessiontest.results import to_async_result
 from asyncsessiontest.routing import ObjectStore, Responder
@@ -126,6 +127,7 @@ class SessionState:
         self.objects = ObjectStore()
         self.unmatched: List[str] = []
         """Strict mode: the explanation of each execution nothing answered."""
+        self.history = History()
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -365,6 +367,16 @@ class _MemberMock:
 class _SyncMethodMock(_MemberMock, MagicMock):
     """The mock of a plain (non-coroutine) session method."""
 
+    def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
+        # called by Mock.__call__ once the signature check passed and the call was counted
+        state: SessionState = self.__dict__["_ast_state"]
+        operation = state.history.record(self.__dict__["_ast_member"].name, args, kwargs, False)
+        try:
+            return super()._mock_call(*args, **kwargs)
+        except BaseException as error:
+            operation.error = error
+            raise
+
     def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
         if self._ast_untouched():
             return self._ast_default(args, kwargs)
@@ -373,6 +385,24 @@ class _SyncMethodMock(_MemberMock, MagicMock):
 
 class _AsyncMethodMock(_MemberMock, AsyncMock):
     """The mock of a coroutine session method."""
+
+    def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
+        # called by Mock.__call__ at call time; the coroutine it returns runs at await time
+        state: SessionState = self.__dict__["_ast_state"]
+        operation = state.history.record(
+            self.__dict__["_ast_member"].name, args, kwargs, True, state.dialect
+        )
+        return self._ast_run(operation, args, kwargs)
+
+    async def _ast_run(
+        self, operation: Operation, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+    ) -> Any:
+        operation.awaited = True
+        try:
+            return await self._execute_mock_call(*args, **kwargs)
+        except BaseException as error:
+            operation.error = error
+            raise
 
     async def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
         if self._ast_untouched():
