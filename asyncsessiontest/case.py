@@ -5,15 +5,17 @@ from __future__ import annotations
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.matching import Matcher, matcher_for
-from asyncsessiontest.recording import ExecutedStatement, History
+from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import SessionState, create_session
+from asyncsessiontest.unitofwork import CLOSES, UnitOfWork, added_objects
 
 __all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
 
@@ -61,6 +63,11 @@ class AsyncSessionMixin(_TestCaseBase):
     already failed.
     """
 
+    check_awaited: ClassVar[bool] = True
+    """Fail a test whose code created a session coroutine (``self.session.commit()``) and never
+    awaited it, naming the method and the line that called it. Set False on a class to turn
+    the check off."""
+
     sql_dialect: ClassVar[Any] = None
     """The dialect that renders SQL in failure messages: a dialect instance, a dialect name
     (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
@@ -84,17 +91,11 @@ class AsyncSessionMixin(_TestCaseBase):
     def _asyncsessiontest_finish(self) -> None:
         state: SessionState = self._asyncsessiontest_state
         try:
-            if _test_has_failed(self):
-                return  # the first failure is the one to read; leftovers are its consequence
-            problems = list(state.unmatched)
-            unused = state.responder.unused() if state.strict else []
-            if unused:
-                problems.append(
-                    "Results added but never used:\n"
-                    + "\n".join(f"{number}. {answer!r}" for number, answer in enumerate(unused, 1))
-                )
-            if problems:
-                self.fail("Strict mode: " + "\n\n".join(problems))
+            # after a failure, the first failure is the one to read; leftovers are its consequence
+            if not _test_has_failed(self):
+                problems = _end_of_test_problems(state, self.check_awaited)
+                if problems:
+                    self.fail("\n\n".join(problems))
         finally:
             # drop the session so a finished test holds no mocks (suites keep tests alive)
             self._asyncsessiontest_session = _FINISHED
@@ -141,9 +142,7 @@ class AsyncSessionMixin(_TestCaseBase):
             result = build_result(rows, columns, rowcount, caller="addResult")
         self._asyncsessiontest_add("addResult", result, statement, times)
 
-    def addException(
-        self, exc: Any, *, statement: Any = None, times: Optional[int] = 1
-    ) -> None:
+    def addException(self, exc: Any, *, statement: Any = None, times: Optional[int] = 1) -> None:
         """Make executions raise ``exc``, routed or queued exactly like :meth:`addResult`.
 
         :param exc: an exception instance or class, e.g. ``IntegrityError("...", {}, None)``.
@@ -188,6 +187,199 @@ class AsyncSessionMixin(_TestCaseBase):
         ``stream_scalars`` so far, in order (a list of :class:`ExecutedStatement`)."""
         return [op for op in self._asyncsessiontest.history if isinstance(op, ExecutedStatement)]
 
+    # -- unit-of-work assertions ---------------------------------------------------------------
+
+    def assertCommitted(self, *objects: Any, msg: Any = None) -> None:
+        """Fail unless a commit happened, or, given objects, unless each of them was committed.
+
+        A commit is an awaited ``commit()`` that did not raise, or a ``begin()`` block left
+        cleanly. An object was committed when it was added (``add``, ``add_all``, ``merge``)
+        before such a commit, and no rollback undid it in between.
+
+        :param objects: ORM instances.
+        :param msg: a message for the failure, as for any unittest assertion.
+        :raises TypeError: one of ``objects`` is not an ORM instance.
+        """
+        _check_instances("assertCommitted", objects, classes=False)
+        work = UnitOfWork(self.session_history)
+        if not objects:
+            if not work.commits:
+                self._asyncsessiontest_fail(
+                    msg, "Expected a commit; " + self._asyncsessiontest_why_not("commit")
+                )
+            return
+        problems = []
+        for instance in objects:
+            if id(instance) in work.committed:
+                continue
+            problems.append(
+                f"Expected {instance!r} to be committed; "
+                + _why_uncommitted(work, instance, self.session_history)
+            )
+        if problems:
+            self._asyncsessiontest_fail(msg, "\n".join(problems))
+
+    def assertNotCommitted(self, msg: Any = None) -> None:
+        """Fail if a commit happened (an awaited ``commit()``, or a ``begin()`` block left cleanly).
+
+        :param msg: a message for the failure, as for any unittest assertion.
+        """
+        work = UnitOfWork(self.session_history)
+        if work.commits:
+            self._asyncsessiontest_fail(
+                msg, f"Expected no commit; {_operations(work.commits, self.session_history)}."
+            )
+
+    def assertRolledBack(self, msg: Any = None) -> None:
+        """Fail unless the session's transaction was rolled back.
+
+        That is an awaited ``rollback()``, or a ``begin()`` block left by an exception. A
+        savepoint's rollback (a ``begin_nested()`` block left by an exception) is not the
+        transaction's: it is recorded as ``savepoint: rollback`` in :attr:`session_history`.
+
+        :param msg: a message for the failure, as for any unittest assertion.
+        """
+        work = UnitOfWork(self.session_history)
+        if not work.rollbacks:
+            reason = self._asyncsessiontest_why_not("rollback")
+            if work.savepoint_rollbacks:
+                reason += " (only a savepoint was rolled back)"
+            self._asyncsessiontest_fail(msg, "Expected a rollback; " + reason)
+
+    def assertNotRolledBack(self, msg: Any = None) -> None:
+        """Fail if the session's transaction was rolled back (see :meth:`assertRolledBack`).
+
+        :param msg: a message for the failure, as for any unittest assertion.
+        """
+        work = UnitOfWork(self.session_history)
+        if work.rollbacks:
+            self._asyncsessiontest_fail(
+                msg, f"Expected no rollback; {_operations(work.rollbacks, self.session_history)}."
+            )
+
+    def assertAdded(self, *objects_or_classes: Any, msg: Any = None) -> None:
+        """Fail unless each instance was added (by identity), or, for a mapped class, unless
+        some instance of it was added (``add``, ``add_all`` or ``merge``).
+
+        :param objects_or_classes: ORM instances or mapped classes.
+        :param msg: a message for the failure, as for any unittest assertion.
+        :raises TypeError: an argument is neither.
+        """
+        self._asyncsessiontest_check_named(
+            "assertAdded",
+            {"add", "add_all", "merge"},
+            objects_or_classes,
+            msg,
+            expected=True,
+            classes=True,
+        )
+
+    def assertNotAdded(self, *objects_or_classes: Any, msg: Any = None) -> None:
+        """Fail if any of the instances (or any instance of a mapped class given) was added.
+
+        :param objects_or_classes: ORM instances or mapped classes.
+        :param msg: a message for the failure, as for any unittest assertion.
+        :raises TypeError: an argument is neither.
+        """
+        self._asyncsessiontest_check_named(
+            "assertNotAdded",
+            {"add", "add_all", "merge"},
+            objects_or_classes,
+            msg,
+            expected=False,
+            classes=True,
+        )
+
+    def assertDeleted(self, *objects: Any, msg: Any = None) -> None:
+        """Fail unless ``await session.delete(obj)`` happened for each object.
+
+        :param objects: ORM instances.
+        :param msg: a message for the failure, as for any unittest assertion.
+        :raises TypeError: an argument is not an ORM instance.
+        """
+        self._asyncsessiontest_check_named(
+            "assertDeleted", {"delete"}, objects, msg, expected=True, classes=False
+        )
+
+    def assertRefreshed(self, *objects: Any, msg: Any = None) -> None:
+        """Fail unless ``await session.refresh(obj)`` happened for each object.
+
+        :param objects: ORM instances.
+        :param msg: a message for the failure, as for any unittest assertion.
+        :raises TypeError: an argument is not an ORM instance.
+        """
+        self._asyncsessiontest_check_named(
+            "assertRefreshed", {"refresh"}, objects, msg, expected=True, classes=False
+        )
+
+    def assertFlushed(self, msg: Any = None) -> None:
+        """Fail unless ``flush()`` was awaited (the flush inside a commit does not count).
+
+        :param msg: a message for the failure, as for any unittest assertion.
+        """
+        if not any(op.method == "flush" and op.happened for op in self.session_history):
+            self._asyncsessiontest_fail(
+                msg, "Expected a flush; " + self._asyncsessiontest_why_not("flush")
+            )
+
+    def assertClosed(self, msg: Any = None) -> None:
+        """Fail unless the session was closed: ``close()`` or ``aclose()`` awaited, or an
+        ``async with session`` block left.
+
+        :param msg: a message for the failure, as for any unittest assertion.
+        """
+        if not any(op.method in CLOSES and op.happened for op in self.session_history):
+            self._asyncsessiontest_fail(
+                msg, "Expected the session to be closed; " + self._asyncsessiontest_why_not("close")
+            )
+
+    def _asyncsessiontest_why_not(self, method: str) -> str:
+        calls = [op for op in self.session_history if op.method == method]
+        unawaited = [op for op in calls if op.is_coroutine and not op.awaited]
+        failed = [op for op in calls if op.error is not None]
+        if unawaited:
+            return (
+                f"{method}() was called {_times(len(unawaited))} but never awaited: missing await?"
+            )
+        if failed:
+            error = failed[-1].error
+            return f"{method}() raised {type(error).__name__}: {error}"
+        return "none happened."
+
+    def _asyncsessiontest_check_named(
+        self, caller: str, methods: Any, wanted: Any, msg: Any, expected: bool, classes: bool
+    ) -> None:
+        _check_instances(caller, wanted, classes=classes)
+        if not wanted:
+            raise TypeError(f"{caller}(): give at least one object")
+        done = [
+            instance
+            for op in self.session_history
+            if op.method in methods and op.happened
+            for instance in added_objects(op)
+        ]
+        verb = {"add": "added", "delete": "deleted", "refresh": "refreshed"}[sorted(methods)[0]]
+        problems = []
+        for target in wanted:
+            if isinstance(target, type):
+                found = any(isinstance(instance, target) for instance in done)
+                name = f"an instance of {target.__name__}"
+            else:
+                found = any(instance is target for instance in done)
+                name = repr(target)
+            if found != expected:
+                problems.append(
+                    f"Expected {name} to be {verb}; it was not {verb}."
+                    if expected
+                    else f"Expected {name} not to be {verb}; it was {verb}."
+                )
+        if problems:
+            self._asyncsessiontest_fail(msg, "\n".join(problems))
+
+    def _asyncsessiontest_fail(self, msg: Any, standard: str) -> None:
+        standard += "\nSession history:\n" + repr(self.session_history)
+        self.fail(self._formatMessage(msg, standard))
+
     # -- statement assertions ------------------------------------------------------------------
 
     def assertExecuted(
@@ -216,7 +408,9 @@ class AsyncSessionMixin(_TestCaseBase):
         :param params: values the execution must also have had, as for :meth:`assertExecuted`.
         :raises TypeError: ``statement`` or ``params`` is of an unsupported type.
         """
-        self._asyncsessiontest_check_executed("assertExecutedOnce", statement, msg, params, exactly=1)
+        self._asyncsessiontest_check_executed(
+            "assertExecutedOnce", statement, msg, params, exactly=1
+        )
 
     def assertNotExecuted(self, statement: Any, msg: Any = None) -> None:
         """Fail if any executed statement matches ``statement``.
@@ -280,7 +474,10 @@ class AsyncSessionMixin(_TestCaseBase):
         if params is not None:
             target += f" with params {params!r}"
         if exactly == 0:
-            head = f"Expected no statement matching {matcher!r} to be executed; it was executed {_times(count)}."
+            head = (
+                f"Expected no statement matching {matcher!r} to be executed; "
+                f"it was executed {_times(count)}."
+            )
         elif exactly == 1:
             head = f"Expected {target} to be executed once; it was executed {_times(count)}."
         else:
@@ -366,6 +563,64 @@ class _StatementCounter:
             self._test.fail(self._test._formatMessage(self._msg, standard))
 
 
+def _end_of_test_problems(state: SessionState, check_awaited: bool) -> List[str]:
+    problems = [f"Strict mode: {explanation}" for explanation in state.unmatched]
+    if state.strict:
+        unused = state.responder.unused()
+        if unused:
+            problems.append(
+                "Strict mode: results added but never used:\n"
+                + "\n".join(f"{number}. {answer!r}" for number, answer in enumerate(unused, 1))
+            )
+    if check_awaited:
+        unawaited = [op for op in state.history if op.is_coroutine and not op.awaited]
+        if unawaited:
+            problems.append(
+                "Session coroutines created but never awaited:\n"
+                + "\n".join(f"{op.describe_call()} called at {_where(op)}" for op in unawaited)
+                + "\nAwait them, or set check_awaited = False on the test class."
+            )
+    return problems
+
+
+def _where(operation: Operation) -> str:
+    if operation.location is None:
+        return "an unknown place"
+    return f"{operation.location[0]}:{operation.location[1]}"
+
+
+def _check_instances(caller: str, objects: Any, classes: bool) -> None:
+    for target in objects:
+        if isinstance(target, type) and classes and sa_inspect(target, raiseerr=False) is not None:
+            continue
+        if not isinstance(target, type) and sa_inspect(target, raiseerr=False) is not None:
+            continue
+        wanted = "ORM instances or mapped classes" if classes else "ORM instances"
+        raise TypeError(f"{caller}(): {target!r} is not an ORM instance; give {wanted}")
+
+
+def _operations(indexes: List[int], history: History) -> str:
+    described = ", ".join(_numbered(history, i) for i in indexes)
+    return f"{len(indexes)} happened: {described}"
+
+
+def _numbered(history: History, index: int) -> str:
+    return f"{history[index].describe_call()} (operation {index + 1})"
+
+
+def _why_uncommitted(work: UnitOfWork, instance: Any, history: History) -> str:
+    key = id(instance)
+    if key in work.pending:
+        _, added_at = work.pending[key]
+        if not work.commits:
+            return f"{_numbered(history, added_at)} was never followed by a commit."
+        return f"{_numbered(history, added_at)} happened after the last commit."
+    if key in work.undone:
+        _, added_at, undone_at = work.undone[key]
+        return f"{_numbered(history, added_at)} was undone by {_numbered(history, undone_at)}."
+    return "it was never added."
+
+
 def _check_count(caller: str, expected: Any) -> None:
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
         raise TypeError(f"{caller}(): expected must be a non-negative int, got {expected!r}")
@@ -411,7 +666,7 @@ def _notes(
     if show_matches:
         return {i: "matches" for i, (matched, _) in enumerate(results) if matched}
     notes: Dict[int, str] = {}
-    for i, (op, (matched, reason)) in enumerate(zip(statements, results)):
+    for i, (op, (matched, _)) in enumerate(zip(statements, results)):
         if matched and not op.awaited:
             notes[i] = "matches, but was never awaited"
     best, best_rank = None, 0
@@ -424,7 +679,9 @@ def _notes(
     return notes
 
 
-def _statement_list(statements: List[ExecutedStatement], notes: Optional[Dict[int, str]] = None) -> str:
+def _statement_list(
+    statements: List[ExecutedStatement], notes: Optional[Dict[int, str]] = None
+) -> str:
     if not statements:
         return "No statements were executed."
     notes = notes or {}

@@ -15,6 +15,9 @@ STATEMENT_METHODS = frozenset({"execute", "scalars", "scalar", "stream", "stream
 """The session methods that execute a statement."""
 
 
+_SPELLINGS = {"__aenter__": "async with session: enter", "__aexit__": "async with session: exit"}
+
+
 class Operation:
     """One call made on the session (or one transaction block entered or left).
 
@@ -25,7 +28,7 @@ class Operation:
     :param is_coroutine: True when the call returned a coroutine that must be awaited.
     """
 
-    __slots__ = ("method", "args", "kwargs", "is_coroutine", "awaited", "error", "location")
+    __slots__ = ("args", "awaited", "error", "is_coroutine", "kwargs", "location", "method")
 
     def __init__(
         self,
@@ -53,6 +56,10 @@ class Operation:
 
     def describe_call(self) -> str:
         """Return the call as code would write it, e.g. ``add(<User ...>)``."""
+        if self.method in _SPELLINGS:
+            return _SPELLINGS[self.method]
+        if ": " in self.method:  # a transaction event, not a call
+            return self.method
         arguments = [repr(argument) for argument in self.args]
         arguments += [f"{key}={value!r}" for key, value in self.kwargs.items()]
         return f"{self.method}({', '.join(arguments)})"
@@ -67,12 +74,12 @@ class Operation:
 
 
 class ExecutedStatement(Operation):
-    """One statement passed to ``execute``, ``scalars``, ``scalar``, ``stream`` or ``stream_scalars``.
+    """One statement passed to ``execute``, ``scalars``, ``scalar``, ``stream``, ``stream_scalars``.
 
     Nothing is compiled when it is recorded; :attr:`sql` renders on demand.
     """
 
-    __slots__ = ("dialect", "_sql")
+    __slots__ = ("_sql", "dialect")
 
     def __init__(self, *args: Any, dialect: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,7 +144,11 @@ class History(List[Operation]):
     """
 
     def record(
-        self, method: str, args: Tuple[Any, ...], kwargs: Dict[str, Any], is_coroutine: bool,
+        self,
+        method: str,
+        args: Tuple[Any, ...],
+        kwargs: Dict[str, Any],
+        is_coroutine: bool,
         dialect: Any = None,
     ) -> Operation:
         """Append and return an operation for a call made from two frames up.

@@ -71,7 +71,9 @@ class CannedResult(IteratorResult):  # type: ignore[misc]
                     f"the statement, or columns= to override its columns"
                 )
             keys = statement_keys
-        return CannedResult(keys, self._canned_rows, self._canned_rowcount, self._canned_explicit_keys)
+        return CannedResult(
+            keys, self._canned_rows, self._canned_rowcount, self._canned_explicit_keys
+        )
 
     def __repr__(self) -> str:
         if self._canned_keys is None:
@@ -104,9 +106,7 @@ _KIND_NAMES = {
 }
 
 
-def _normalise(
-    rows: List[Any], caller: str
-) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
+def _normalise(rows: List[Any], caller: str) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
     """Turn user rows into (keys or None for defaults, tuples), checking they agree."""
     if not rows:
         return None, []

@@ -27,16 +27,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet
 
 from asyncsessiontest.recording import History, Operation
-from asyncsessiontest.results import CannedResult, is_dml, make_result, statement_keys
-from asyncsessiontest.results import to_async_result
+from asyncsessiontest.results import (
+    CannedResult,
+    is_dml,
+    make_result,
+    statement_keys,
+    to_async_result,
+)
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 
 __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 
 # unittest.mock's private call record; the same class on every supported Python
-from unittest.mock import _Call  # type: ignore[attr-defined]  # noqa: E402
-
+from unittest.mock import _Call  # type: ignore[attr-defined]
 
 _UNKNOWN_COLUMN = "column_1"
 
@@ -65,8 +69,14 @@ class TransactionStandIn:
         """The session mock this transaction belongs to."""
         return self._state.session
 
+    @property
+    def _kind(self) -> str:
+        return "savepoint" if self.nested else "transaction"
+
     async def _start(self) -> TransactionStandIn:
-        self._state.transaction_started(self)
+        if not self.is_active:
+            self._state.history.append(Operation(f"{self._kind}: begin"))
+            self._state.transaction_started(self)
         return self
 
     def __await__(self) -> Any:
@@ -76,17 +86,35 @@ class TransactionStandIn:
         return await self._start()
 
     async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if not self.is_active:
+            return  # committed or rolled back inside the block already
         if exc_type is None:
             await self.commit()
         else:
             await self.rollback()
 
     async def commit(self) -> None:
-        """Commit this transaction (release it, for a savepoint)."""
+        """Commit this transaction (release it, for a savepoint).
+
+        A transaction's commit runs the ``side_effect`` set on ``session.commit``, if any: that
+        is how a test makes the commit at the end of a ``begin()`` block fail. The block's
+        commit is recorded as ``transaction: commit``, not as a call of ``commit()``.
+        """
+        event = Operation(f"{self._kind}: {'release' if self.nested else 'commit'}")
+        self._state.history.append(event)
         self._state.transaction_ended(self)
+        if not self.nested:
+            try:
+                await self._state.commit_side_effect()
+            except BaseException as error:
+                event.error = error
+                # as the real transaction does when its commit fails
+                self._state.history.append(Operation("transaction: rollback"))
+                raise
 
     async def rollback(self) -> None:
         """Roll this transaction back (to the savepoint, for a nested one)."""
+        self._state.history.append(Operation(f"{self._kind}: rollback"))
         self._state.transaction_ended(self)
 
     def __repr__(self) -> str:
@@ -143,6 +171,27 @@ class SessionState:
             for inner in self.transactions[self.transactions.index(transaction) :]:
                 inner.is_active = False
             del self.transactions[self.transactions.index(transaction) :]
+
+    async def commit_side_effect(self) -> None:
+        """Run the ``side_effect`` the user set on ``session.commit``, without calling it."""
+        commit = self.session._mock_children.get("commit")
+        effect = getattr(commit, "side_effect", None)
+        if effect is None:
+            return
+        if isinstance(effect, BaseException) or (
+            isinstance(effect, type) and issubclass(effect, BaseException)
+        ):
+            raise effect
+        if not callable(effect):
+            value = next(effect)
+            if isinstance(value, BaseException) or (
+                isinstance(value, type) and issubclass(value, BaseException)
+            ):
+                raise value
+            return
+        outcome = effect()
+        if inspect.isawaitable(outcome):
+            await outcome
 
     def current_transaction(self, nested: bool) -> Optional[TransactionStandIn]:
         """Return the innermost open transaction (a savepoint if ``nested``), or None."""
@@ -250,7 +299,7 @@ class _Overlay:
     the real result's.
     """
 
-    __slots__ = ("_ast_real", "_ast_config")
+    __slots__ = ("_ast_config", "_ast_real")
 
     def __init__(self, real: Any, config: Any) -> None:
         self._ast_real = real
@@ -359,7 +408,9 @@ class _MemberMock:
 
     def _get_child_mock(self, **kwargs: Any) -> Any:
         if kwargs.get("_new_name") == "()":
-            mock_class, spec = _RETURN_SPECS.get(self.__dict__["_ast_member"].name, (MagicMock, None))
+            mock_class, spec = _RETURN_SPECS.get(
+                self.__dict__["_ast_member"].name, (MagicMock, None)
+            )
             return mock_class(spec=spec, **kwargs)
         return MagicMock(**kwargs)
 

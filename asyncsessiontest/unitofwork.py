@@ -1,0 +1,95 @@
+"""What a recorded history amounts to: which objects were committed, what was rolled back."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from asyncsessiontest.recording import Operation
+
+__all__ = ["COMMITS", "ROLLBACKS", "CLOSES", "UnitOfWork", "added_objects"]
+
+COMMITS = frozenset({"commit", "transaction: commit"})
+ROLLBACKS = frozenset({"rollback", "transaction: rollback"})
+CLOSES = frozenset({"close", "aclose", "__aexit__"})
+_ADDS = frozenset({"add", "add_all", "merge"})
+
+
+def added_objects(operation: Operation) -> List[Any]:
+    """Return the objects an add, add_all, merge, delete, refresh or expunge operation names.
+
+    :param operation: a recorded operation.
+    """
+    if operation.method == "add_all":
+        instances = operation.args[0] if operation.args else operation.kwargs.get("instances", ())
+        return list(instances)
+    if operation.args:
+        return [operation.args[0]]
+    if "instance" in operation.kwargs:
+        return [operation.kwargs["instance"]]
+    return []
+
+
+class UnitOfWork:
+    """The effect of a history, replayed as a session would apply it.
+
+    :param history: the operations, in order.
+    """
+
+    def __init__(self, history: List[Operation]) -> None:
+        self.commits: List[int] = []
+        """Indexes of the commits that took effect (awaited ``commit()``, a ``begin()`` block)."""
+        self.rollbacks: List[int] = []
+        """Indexes of the transaction's rollbacks (not savepoints')."""
+        self.savepoint_rollbacks: List[int] = []
+        self.committed: Dict[int, Tuple[Any, int, int]] = {}
+        """id(object) -> (object, index of its add, index of the commit that committed it)."""
+        self.undone: Dict[int, Tuple[Any, int, int]] = {}
+        """id(object) -> (object, index of its add, index of what undid it), if not committed."""
+        self.pending: Dict[int, Tuple[Any, int]] = {}
+        """id(object) -> (object, index of its add), added after the last commit."""
+        levels: List[Dict[int, Tuple[Any, int]]] = [{}]
+        for index, operation in enumerate(history):
+            method = operation.method
+            if method in COMMITS and operation.error is not None:
+                # a failed commit rolls the transaction back: nothing pending survives it
+                self._undo(levels, index)
+                levels = [{}]
+                continue
+            if not operation.happened:
+                continue
+            if method in _ADDS:
+                for instance in added_objects(operation):
+                    levels[-1][id(instance)] = (instance, index)
+                    self.undone.pop(id(instance), None)
+            elif method == "expunge":
+                for instance in added_objects(operation):
+                    for level in levels:
+                        level.pop(id(instance), None)
+            elif method in COMMITS:
+                self.commits.append(index)
+                for level in levels:
+                    for key, (instance, added_at) in level.items():
+                        self.committed[key] = (instance, added_at, index)
+                levels = [{}]
+            elif method in ROLLBACKS:
+                self.rollbacks.append(index)
+                self._undo(levels, index)
+                levels = [{}]
+            elif method in CLOSES or method == "reset":
+                self._undo(levels, index)
+                levels = [{}]
+            elif method == "savepoint: begin":
+                levels.append({})
+            elif method == "savepoint: release" and len(levels) > 1:
+                top = levels.pop()
+                levels[-1].update(top)
+            elif method == "savepoint: rollback" and len(levels) > 1:
+                self.savepoint_rollbacks.append(index)
+                self._undo([levels.pop()], index)
+        for level in levels:
+            self.pending.update(level)
+
+    def _undo(self, levels: List[Dict[int, Tuple[Any, int]]], index: int) -> None:
+        for level in levels:
+            for key, (instance, added_at) in level.items():
+                self.undone[key] = (instance, added_at, index)
