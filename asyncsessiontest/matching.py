@@ -270,7 +270,7 @@ def matcher_for(expected: Any, argument: str = "statement", dialect: Any = None)
     if isinstance(expected, re.Pattern):
         return RegexMatcher(expected)
     if isinstance(expected, type):
-        mapper = sa_inspect(expected, raiseerr=False)
+        mapper: Any = sa_inspect(expected, raiseerr=False)
         tables = getattr(mapper, "tables", None)
         if tables:
             return TableMatcher({_table_name(table) for table in tables}, expected.__name__)

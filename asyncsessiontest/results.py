@@ -7,7 +7,7 @@ SQLAlchemy's own, not imitations.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Row
@@ -20,7 +20,13 @@ __all__ = ["CannedResult", "make_result", "statement_keys", "to_async_result"]
 _DEFAULT_KEY = "column_{}"
 
 
-class CannedResult(IteratorResult):  # type: ignore[misc]
+if TYPE_CHECKING:
+    _IteratorResult = IteratorResult[Any]
+else:  # SQLAlchemy 1.4's results are not generic
+    _IteratorResult = IteratorResult
+
+
+class CannedResult(_IteratorResult):
     """A real ``IteratorResult`` that remembers its rows, so fresh copies can be made.
 
     Build it with :func:`make_result`. It behaves like the result of one execution: consuming it
@@ -141,8 +147,8 @@ def _normalise(rows: List[Any], caller: str) -> Tuple[Optional[List[str]], List[
                 f"{caller}(): row {index} has {len(row)} value(s), but row 0 has {width}: "
                 f"every row needs the same number of values"
             )
-    keys = list(rows[0]._fields) if kind == "named" else None
-    return keys, [tuple(row) for row in rows]
+    names = list(rows[0]._fields) if kind == "named" else None
+    return names, [tuple(row) for row in rows]
 
 
 def make_result(
@@ -252,7 +258,7 @@ def is_dml(statement: Any) -> bool:
     )
 
 
-def to_async_result(result: IteratorResult) -> AsyncResult:
+def to_async_result(result: IteratorResult[Any]) -> AsyncResult[Any]:
     """Wrap ``result`` the way ``AsyncSession.stream()`` does.
 
     :param result: a synchronous result.

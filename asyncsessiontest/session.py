@@ -40,7 +40,7 @@ from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 
 # unittest.mock's private call record; the same class on every supported Python
-from unittest.mock import _Call  # type: ignore[attr-defined]
+from unittest.mock import _Call
 
 _UNKNOWN_COLUMN = "column_1"
 

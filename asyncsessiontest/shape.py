@@ -7,7 +7,6 @@ methods, of exactly the right kind, with their real signatures.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from typing import Any, Callable, Dict, NamedTuple, Optional
 
@@ -68,12 +67,21 @@ def _member(cls: type, name: str) -> Member:
     return Member(name, ATTRIBUTE, None, raw, has_value=True)
 
 
-@functools.lru_cache(maxsize=None)
+_SHAPES: Dict[type, ClassShape] = {}
+
+
 def shape_of(cls: type) -> ClassShape:
     """Return the shape of ``cls``, computed once per class.
 
     :param cls: ``AsyncSession`` or a subclass of it.
     """
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = _read_shape(cls)
+    return shape
+
+
+def _read_shape(cls: type) -> ClassShape:
     members = {}
     for name in dir(cls):
         if name.startswith("__") and name not in ("__aenter__", "__aexit__"):
