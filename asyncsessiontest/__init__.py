@@ -2,6 +2,8 @@
 
 from asyncsessiontest.case import AsyncSessionMixin, AsyncSessionTestCase
 from asyncsessiontest.errors import SessionNotSetUpError
+from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, make_result
 from asyncsessiontest.session import TransactionStandIn
 
@@ -13,5 +15,9 @@ __all__ = [
     "make_result",
     "CannedResult",
     "TransactionStandIn",
+    "SessionFactoryStandIn",
+    "History",
+    "Operation",
+    "ExecutedStatement",
     "SessionNotSetUpError",
 ]

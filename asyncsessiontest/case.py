@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unittest
+import unittest.mock
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect as sa_inspect
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asyncsessiontest.errors import SessionNotSetUpError
+from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.matching import Matcher, matcher_for
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, build_result
@@ -100,6 +102,50 @@ class AsyncSessionMixin(_TestCaseBase):
             # drop the session so a finished test holds no mocks (suites keep tests alive)
             self._asyncsessiontest_session = _FINISHED
             self._asyncsessiontest_state = _FINISHED
+
+    # -- code that builds its own sessions -----------------------------------------------------
+
+    @property
+    def session_factory(self) -> SessionFactoryStandIn:
+        """A stand-in for ``async_sessionmaker`` (or ``sessionmaker(class_=AsyncSession)``).
+
+        ``self.session_factory()`` returns ``self.session``, and so do
+        ``async with self.session_factory() as s`` and ``async with self.session_factory.begin()
+        as s``; the latter commits on a clean exit and rolls back on an exception, recorded like
+        ``self.session.begin()``, then closes the session. Give it to code that keeps a factory
+        (``service.session_local = self.session_factory``), or see :meth:`patchSessionFactory`.
+        """
+        state = self._asyncsessiontest
+        if state.factory is None:
+            state.factory = SessionFactoryStandIn(self.session)
+        return state.factory
+
+    def patchSessionFactory(self, target: str) -> SessionFactoryStandIn:
+        """Replace the factory at ``target`` with :attr:`session_factory` for the rest of the test.
+
+        The original is restored when the test ends, whether it passed or not.
+
+        :param target: the dotted path of the factory, e.g. ``"app.db.SessionLocal"``, as for
+            :func:`unittest.mock.patch`.
+        :returns: :attr:`session_factory`.
+        :raises TypeError: ``target`` is not a dotted path string.
+        :raises AttributeError: ``target`` names an attribute that does not exist.
+        :raises ModuleNotFoundError: ``target`` names a module that does not exist.
+        """
+        if not isinstance(target, str) or "." not in target:
+            raise TypeError(
+                f"patchSessionFactory(): target must be a dotted path such as "
+                f"'app.db.SessionLocal', got {target!r}"
+            )
+        patcher = unittest.mock.patch(target, self.session_factory)
+        try:
+            patcher.start()
+        except (AttributeError, ImportError) as error:
+            raise type(error)(
+                f"patchSessionFactory(): cannot patch {target!r}, it does not exist: {error}"
+            ) from None
+        self.addCleanup(patcher.stop)
+        return self.session_factory
 
     # -- configuring answers -----------------------------------------------------------------
 

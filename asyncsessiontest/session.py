@@ -156,6 +156,8 @@ class SessionState:
         self.unmatched: List[str] = []
         """Strict mode: the explanation of each execution nothing answered."""
         self.history = History()
+        self.factory: Any = None
+        """The test's session factory stand-in, made on first use."""
 
     # -- transactions -----------------------------------------------------------------------
 
