@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet
 
+from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
@@ -156,7 +157,7 @@ class SessionState:
         self.unmatched: List[str] = []
         """Strict mode: the explanation of each execution nothing answered."""
         self.history = History()
-        self.factory: Any = None
+        self.factory: Optional[SessionFactoryStandIn] = None
         """The test's session factory stand-in, made on first use."""
 
     # -- transactions -----------------------------------------------------------------------
