@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Tuple
-from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock
+from unittest.mock import DEFAULT, AsyncMock, AsyncMockMixin, MagicMock, NonCallableMagicMock
 
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound
@@ -368,10 +368,82 @@ def _overlaid(real: Any, config: Any) -> Any:
     return real
 
 
-class _MemberMock:
+def _async_attributes() -> Dict[str, Any]:
+    """Return what ``AsyncMockMixin.__init__`` adds to a mock's ``__dict__``, on this Python."""
+    plain, async_mock = MagicMock(), AsyncMock()
+    return {key: value for key, value in async_mock.__dict__.items() if key not in plain.__dict__}
+
+
+# AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most of
+# the cost of one. The session's coroutine mocks share one prototype's instead (read, never
+# written), with fresh copies of the mutable entries (the await records).
+_ASYNC_ATTRIBUTES = _async_attributes()
+
+
+class _FastAsyncInit:
+    """Initialise an AsyncMock subclass without rebuilding AsyncMockMixin's code object mock."""
+
+    __dict__: Dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super(AsyncMockMixin, self).__init__(*args, **kwargs)  # type: ignore[misc]
+        for key, value in _ASYNC_ATTRIBUTES.items():
+            if isinstance(value, (list, dict)):
+                value = type(value)()
+            self.__dict__[key] = value
+
+
+_SPECS: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+_SPEC_KEYS = ("_spec_class", "_spec_set", "_spec_signature", "_mock_methods", "_spec_asyncs")
+
+
+class _FastSpec:
+    """Read a mock's spec once per class, not once per mock."""
+
+    __dict__: Dict[str, Any]
+
+    def _mock_add_spec(
+        self, spec: Any, spec_set: Any, _spec_as_instance: bool = False, _eat_self: bool = False
+    ) -> None:
+        # reading a spec walks dir(spec) testing every name for a coroutine, and Python 3.11
+        # walks dir(None) even without a spec: the answer depends only on the class
+        if spec is None or isinstance(spec, type):
+            key = (spec, bool(spec_set), _spec_as_instance, _eat_self)
+            cached = _SPECS.get(key)
+            if cached is None:
+                super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
+                cached = _SPECS[key] = {name: self.__dict__[name] for name in _SPEC_KEYS}
+            self.__dict__.update(cached)
+            # the list of coroutine names is the one entry a mock may change (mock_add_spec)
+            self.__dict__["_spec_asyncs"] = list(cached["_spec_asyncs"])
+            return
+        super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
+
+
+# bypasses Mock's read-only __class__ property, which reports the spec class
+_set_class = object.__dict__["__class__"].__set__
+
+
+class _MemberMock(_FastSpec):
     """Behaviour shared by the mocks of the session's methods (mixed into a mock class)."""
 
     __dict__: Dict[str, Any]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Mock gives every instance a class of its own, so that magic methods can be set on it;
+        # a method's mock has none until the user sets one (see __setattr__), so it shares its
+        # class: building a class per mock is the costliest part of making one
+        return object.__new__(cls)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name[:2] == "__" == name[-2:] and not type(self).__dict__.get("_ast_own_class"):
+            own_class = type(type(self).__name__, (type(self),), {"_ast_own_class": True})
+            _set_class(self, own_class)
+        super().__setattr__(name, value)
+
+    def _mock_set_magics(self) -> None:
+        # a method's mock needs no magic methods; setting ~100 of them per mock is its main cost
+        pass
 
     def _ast_setup(self, state: SessionState, member: Member) -> None:
         self.__dict__["_ast_state"] = state
@@ -437,7 +509,7 @@ class _SyncMethodMock(_MemberMock, MagicMock):
         return self._ast_answer(super()._execute_mock_call(*args, **kwargs), args, kwargs)
 
 
-class _AsyncMethodMock(_MemberMock, AsyncMock):
+class _AsyncMethodMock(_MemberMock, _FastAsyncInit, AsyncMock):
     """The mock of a coroutine session method."""
 
     def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
@@ -490,8 +562,14 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
 }
 
 
-class _SessionMock(AsyncMock):
+class _SessionMock(_FastSpec, _FastAsyncInit, AsyncMock):
     """The session: an ``AsyncMock`` spec'd on the session class."""
+
+    def _mock_set_magics(self) -> None:
+        # MagicMixin calls this before reading the spec (installing every magic method) and
+        # after (removing those the spec lacks): only the second call has anything to do
+        if "_mock_methods" in self.__dict__:
+            super()._mock_set_magics()
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # a session instance is not callable; only its methods are
