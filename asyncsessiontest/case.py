@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import unittest
 import unittest.mock
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect as sa_inspect
@@ -65,6 +67,13 @@ class AsyncSessionMixin(_TestCaseBase):
     already failed.
     """
 
+    asyncio_debug: ClassVar[bool] = True
+    """Run each test's event loop in asyncio's debug mode, as IsolatedAsyncioTestCase does.
+
+    Debug mode finds real bugs (never-awaited coroutines, slow callbacks, calls from the wrong
+    thread) but costs most of a test's overhead; set False on a class for speed.
+    """
+
     check_awaited: ClassVar[bool] = True
     """Fail a test whose code created a session coroutine (``self.session.commit()``) and never
     awaited it, naming the method and the line that called it. Set False on a class to turn
@@ -88,6 +97,8 @@ class AsyncSessionMixin(_TestCaseBase):
         self._asyncsessiontest_session = create_session(state)
         self._asyncsessiontest_state = state
         self.addCleanup(self._asyncsessiontest_finish)
+        if not self.asyncio_debug:
+            _event_loop_of_this_test().set_debug(False)
         super().setUp()
 
     def _asyncsessiontest_finish(self) -> None:
@@ -747,6 +758,14 @@ def _statement_list(
     if len(statements) > _MAX_LISTED:
         lines.append(f"... and {len(statements) - _MAX_LISTED} more, not shown.")
     return "\n".join(lines)
+
+
+def _event_loop_of_this_test() -> asyncio.AbstractEventLoop:
+    # IsolatedAsyncioTestCase creates the test's loop (in debug mode) and makes it the current
+    # loop before setUp() runs, on every supported Python; nothing runs on it yet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return asyncio.get_event_loop()
 
 
 def _test_has_failed(test: unittest.TestCase) -> bool:

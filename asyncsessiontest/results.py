@@ -7,7 +7,7 @@ SQLAlchemy's own, not imitations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Row
@@ -237,6 +237,23 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     """
     if not getattr(statement, "is_select", False):
         return None
+    try:  # the keys depend only on the statement's structure: work them out once per structure
+        structure = statement._generate_cache_key().key
+    except Exception:
+        return _statement_keys(statement)
+    keys = _KEYS.get(structure)
+    if keys is None:
+        keys = _statement_keys(statement)
+        if len(_KEYS) > 10_000:
+            _KEYS.clear()
+        _KEYS[structure] = keys
+    return list(keys) if keys is not None else None
+
+
+_KEYS: Dict[Any, Optional[List[str]]] = {}
+
+
+def _statement_keys(statement: Any) -> Optional[List[str]]:
     descriptions = getattr(statement, "column_descriptions", None)
     if descriptions:
         return [description["name"] for description in descriptions]

@@ -82,7 +82,7 @@ class Responder:
         """
         for route in self.routes:
             if not route.exhausted and route.matcher is not None:
-                if route.matcher.match(statement)[0]:
+                if route.matcher.matches(statement):
                     return route.take(statement)
         while self.queue and self.queue[0].exhausted:
             self.queue.popleft()

@@ -1,0 +1,365 @@
+"""Measure what asyncsessiontest costs a suite, side by side with the alternatives.
+
+Run from the repository root, in an environment with the package and aiosqlite installed::
+
+    python benchmarks/run.py            # the full run: 1000-test suites, 5 repetitions
+    python benchmarks/run.py --quick    # 200-test suites, 3 repetitions
+
+Every figure is a median of several repetitions, and every suite comparison is a ratio to the
+floor measured in the same run: a bare IsolatedAsyncioTestCase test that builds the same
+statements and objects and does nothing else. Suites run alternately, each in a fresh
+subprocess, from byte-compiled generated modules; only ``TextTestRunner.run`` is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import timeit
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _environment() -> Dict[str, str]:
+    # the suites import this checkout's package, installed or not
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+# The models and the work one test does, shared by every suite so that all build the same
+# statements and objects. {body} is each suite's own way of doing the work.
+MODULE = '''\
+import asyncio
+import re
+import unittest
+from unittest.mock import AsyncMock, MagicMock, create_autospec
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import declarative_base
+
+from asyncsessiontest import AsyncSessionTestCase
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String)
+
+
+{body}
+
+
+def _make(number):
+    async def test(self):
+        statement = sa.select(User).where(User.id == number)
+        user = User(name="new")
+        found = User(id=number, name="found")
+        await self.work(statement, user, found)
+    return test
+
+
+for _number in range({count}):
+    setattr(Suite, f"test_{{_number:05d}}", _make(_number))
+'''
+
+SUITES: Dict[str, str] = {
+    "bare": '''
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def work(self, statement, user, found):
+        pass
+''',
+    "asyncsessiontest": '''
+class Suite(AsyncSessionTestCase):
+    async def work(self, statement, user, found):
+        self.addResult([found], statement=statement)
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.assertCommitted(user)
+        self.assertExecutedOnce(statement)
+''',
+    "asyncsessiontest_nodebug": '''
+class Suite(AsyncSessionTestCase):
+    asyncio_debug = False
+
+    async def work(self, statement, user, found):
+        self.addResult([found], statement=statement)
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.assertCommitted(user)
+        self.assertExecutedOnce(statement)
+''',
+    "asyncmock_spec": '''
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.session = AsyncMock(spec=AsyncSession)
+
+    async def work(self, statement, user, found):
+        self.session.execute.return_value = MagicMock()
+        self.session.execute.return_value.scalar_one.return_value = found
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.session.commit.assert_awaited_once()
+        self.session.add.assert_called_once_with(user)
+        self.session.execute.assert_awaited_once()
+''',
+    "create_autospec": '''
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.session = create_autospec(AsyncSession, instance=True)
+
+    async def work(self, statement, user, found):
+        self.session.execute.return_value = MagicMock()
+        self.session.execute.return_value.scalar_one.return_value = found
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.session.commit.assert_awaited_once()
+        self.session.add.assert_called_once_with(user)
+        self.session.execute.assert_awaited_once()
+''',
+    "aiosqlite": '''
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.engine = create_async_engine("sqlite+aiosqlite://")
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        self.session = AsyncSession(self.engine, expire_on_commit=False)
+
+    async def asyncTearDown(self):
+        await self.session.close()
+        await self.engine.dispose()
+
+    async def work(self, statement, user, found):
+        self.session.add(found)
+        await self.session.flush()
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        count = await self.session.scalar(sa.select(sa.func.count()).select_from(User))
+        assert count == 2
+''',
+}
+
+# Suites too slow to run at full size are measured on fewer tests; per-test figures compare.
+SLOW = {"create_autospec": 5, "aiosqlite": 5}
+
+RUNNER = '''\
+import json, resource, sys, time, unittest
+sys.path.insert(0, sys.argv[1])
+import {module} as module
+suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+count = suite.countTestCases()
+runner = unittest.TextTestRunner(stream=open("/dev/null", "w"), verbosity=0)
+start = time.perf_counter()
+result = runner.run(suite)
+elapsed = time.perf_counter() - start
+if not result.wasSuccessful():
+    sys.exit("suite {module} failed: " + repr((result.failures + result.errors)[:1]))
+print(json.dumps({{"per_test": elapsed / count,
+                   "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+'''
+
+
+def write_suites(directory: Path, count: int) -> None:
+    """Write one byte-compiled module per suite into ``directory``."""
+    for name, body in SUITES.items():
+        size = max(1, count // SLOW.get(name, 1))
+        source = MODULE.format(body=textwrap.dedent(body), count=size)
+        (directory / f"suite_{name}.py").write_text(source)
+    compileall.compile_dir(str(directory), quiet=1)
+
+
+def run_suite(directory: Path, name: str) -> Dict[str, float]:
+    """Run one suite in a fresh interpreter; return its per-test time and peak RSS."""
+    code = RUNNER.format(module=f"suite_{name}")
+    output = subprocess.run(
+        [sys.executable, "-c", code, str(directory)],
+        check=True, capture_output=True, text=True, env=_environment(),
+    )
+    result: Dict[str, float] = json.loads(output.stdout)
+    return result
+
+
+def measure_suites(count: int, repetitions: int) -> Dict[str, Dict[str, float]]:
+    """Run every suite ``repetitions`` times, alternating; return medians."""
+    samples: Dict[str, List[Dict[str, float]]] = {name: [] for name in SUITES}
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        write_suites(directory, count)
+        for _ in range(repetitions):
+            for name in SUITES:
+                samples[name].append(run_suite(directory, name))
+    return {
+        name: {key: statistics.median(s[key] for s in runs) for key in runs[0]}
+        for name, runs in samples.items()
+    }
+
+
+MICRO_SETUP = '''
+import asyncio, re
+import sqlalchemy as sa
+from unittest.mock import AsyncMock, create_autospec
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import declarative_base
+from asyncsessiontest.session import SessionState, create_session
+from asyncsessiontest.matching import matcher_for
+from asyncsessiontest.results import make_result
+from asyncsessiontest.routing import CannedAnswer
+Base = declarative_base()
+class User(Base):
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String)
+statement = sa.select(User).where(User.id == 5)
+user = User(name="x")
+loop = asyncio.new_event_loop()
+async def first_use(session):
+    await session.execute(statement)
+    session.add(user)
+    await session.commit()
+def ours():
+    loop.run_until_complete(first_use(create_session(SessionState(AsyncSession))))
+def plain():
+    loop.run_until_complete(first_use(AsyncMock(spec=AsyncSession)))
+def autospec():
+    loop.run_until_complete(first_use(create_autospec(AsyncSession, instance=True)))
+routed = create_session(SessionState(AsyncSession))
+state = routed.__dict__["_ast_state"]
+for number in range(10):
+    state.responder.add(CannedAnswer(make_result([number]), matcher_for(
+        sa.select(User).where(User.id == 100 + number)), None))
+last = sa.select(User).where(User.id == 109)
+async def execute_routed(times):
+    for _ in range(times):
+        await routed.execute(last)
+recorded = create_session(SessionState(AsyncSession))
+recorded.add(user)
+'''
+
+MICRO: Dict[str, str] = {
+    "create asyncsessiontest session": "create_session(SessionState(AsyncSession))",
+    "create AsyncMock(spec=AsyncSession)": "AsyncMock(spec=AsyncSession)",
+    "create create_autospec(AsyncSession)": "create_autospec(AsyncSession, instance=True)",
+    "create + first execute/add/commit: asyncsessiontest": "ours()",
+    "create + first execute/add/commit: AsyncMock(spec)": "plain()",
+    "create + first execute/add/commit: create_autospec": "autospec()",
+    "one execute through 10 routes (last matches)": "loop.run_until_complete(execute_routed(100))",
+    "one recorded add": "recorded.add(user)",
+}
+
+
+def measure_micro(repetitions: int) -> Dict[str, float]:
+    """Return the median time in microseconds of each micro benchmark."""
+    sys.path.insert(0, str(ROOT))
+    results = {}
+    for name, statement in MICRO.items():
+        timer = timeit.Timer(statement, setup=MICRO_SETUP)
+        number = 5 if "autospec" in statement else 200
+        per_run = 100 if "execute_routed" in statement else 1  # executions inside one loop run
+        if per_run > 1:
+            number = 5
+        runs = timer.repeat(repeat=repetitions, number=number)
+        results[name] = statistics.median(runs) / number / per_run * 1e6
+    return results
+
+
+IMPORT = '''
+import time
+start = time.perf_counter()
+import sqlalchemy.ext.asyncio
+middle = time.perf_counter()
+import asyncsessiontest
+end = time.perf_counter()
+print((middle - start) * 1e3, (end - middle) * 1e3)
+'''
+
+
+def measure_import(repetitions: int) -> Dict[str, float]:
+    """Return median milliseconds to import sqlalchemy.ext.asyncio, then asyncsessiontest."""
+    base, added = [], []
+    for _ in range(repetitions):
+        output = subprocess.run(
+            [sys.executable, "-c", IMPORT],
+            check=True, capture_output=True, text=True, env=_environment(),
+        ).stdout.split()
+        base.append(float(output[0]))
+        added.append(float(output[1]))
+    return {"sqlalchemy.ext.asyncio": statistics.median(base),
+            "asyncsessiontest on top": statistics.median(added)}
+
+
+def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
+           imports: Dict[str, float], count: int, repetitions: int) -> str:
+    """Return the results as a reStructuredText-friendly plain table."""
+    floor = suites["bare"]["per_test"]
+    lines = [
+        f"Python {sys.version.split()[0]}, SQLAlchemy {__import__('sqlalchemy').__version__}, "
+        f"{count}-test suites, medians of {repetitions} runs",
+        "",
+        "Per test (ratio to the bare IsolatedAsyncioTestCase floor):",
+    ]
+    for name, values in suites.items():
+        lines.append(
+            f"  {name:<26} {values['per_test'] * 1e3:8.3f} ms  {values['per_test'] / floor:7.2f}x"
+            f"   peak RSS {values['rss_kb'] / 1024:6.1f} MB"
+            f" ({values['rss_kb'] / suites['bare']['rss_kb']:.2f}x)"
+        )
+    lines += ["", "Micro benchmarks (median microseconds):"]
+    for name, value in micro.items():
+        lines.append(f"  {name:<55} {value:10.1f} us")
+    ours = micro["create + first execute/add/commit: asyncsessiontest"]
+    lines += [
+        "",
+        "Ratios:",
+        f"  session creation + first use vs AsyncMock(spec):  "
+        f"{ours / micro['create + first execute/add/commit: AsyncMock(spec)']:.3f}x",
+        f"  session creation + first use vs create_autospec:  "
+        f"{ours / micro['create + first execute/add/commit: create_autospec']:.4f}x",
+        f"  session creation vs AsyncMock(spec):              "
+        f"{micro['create asyncsessiontest session'] / micro['create AsyncMock(spec=AsyncSession)']:.3f}x",
+        f"  session creation vs create_autospec:              "
+        f"{micro['create asyncsessiontest session'] / micro['create create_autospec(AsyncSession)']:.4f}x",
+        "",
+        f"Import: sqlalchemy.ext.asyncio {imports['sqlalchemy.ext.asyncio']:.1f} ms; "
+        f"asyncsessiontest adds {imports['asyncsessiontest on top']:.1f} ms",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 tests, 3 repetitions")
+    parser.add_argument("--output", help="also write the table to this file")
+    arguments = parser.parse_args()
+    count, repetitions = (200, 3) if arguments.quick else (1000, 5)
+    suites = measure_suites(count, repetitions)
+    micro = measure_micro(repetitions)
+    imports = measure_import(max(repetitions, 5))
+    table = report(suites, micro, imports, count, repetitions)
+    print(table)
+    if arguments.output:
+        Path(arguments.output).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
