@@ -368,16 +368,23 @@ def _overlaid(real: Any, config: Any) -> Any:
     return real
 
 
-def _async_attributes() -> Dict[str, Any]:
-    """Return what ``AsyncMockMixin.__init__`` adds to a mock's ``__dict__``, on this Python."""
-    plain, async_mock = MagicMock(), AsyncMock()
-    return {key: value for key, value in async_mock.__dict__.items() if key not in plain.__dict__}
+_async_attributes: Dict[str, Any] = {}
 
 
-# AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most of
-# the cost of one. The session's coroutine mocks share one prototype's instead (read, never
-# written), with fresh copies of the mutable entries (the await records).
-_ASYNC_ATTRIBUTES = _async_attributes()
+def _async_prototype_attributes() -> Dict[str, Any]:
+    """Return what ``AsyncMockMixin.__init__`` adds to a mock's ``__dict__``, on this Python.
+
+    AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most
+    of the cost of one. The session's coroutine mocks share one prototype's instead (read, never
+    written), with fresh copies of the mutable entries (the await records). Built on first use,
+    not at import: the first AsyncMock of a process reads CodeType's signature, which is slow.
+    """
+    if not _async_attributes:
+        plain, prototype = MagicMock(), AsyncMock()
+        _async_attributes.update(
+            (key, value) for key, value in prototype.__dict__.items() if key not in plain.__dict__
+        )
+    return _async_attributes
 
 
 class _FastAsyncInit:
@@ -387,7 +394,7 @@ class _FastAsyncInit:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super(AsyncMockMixin, self).__init__(*args, **kwargs)  # type: ignore[misc]
-        for key, value in _ASYNC_ATTRIBUTES.items():
+        for key, value in _async_prototype_attributes().items():
             if isinstance(value, (list, dict)):
                 value = type(value)()
             self.__dict__[key] = value
