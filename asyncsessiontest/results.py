@@ -7,12 +7,13 @@ SQLAlchemy's own, not imitations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
 
 __all__ = ["CannedResult", "make_result", "statement_keys", "to_async_result"]
@@ -51,7 +52,7 @@ class CannedResult(_IteratorResult):
         self.rowcount = -1 if rowcount is None else rowcount
         if keys is None:
             # a DML statement without RETURNING: fetching raises ResourceClosedError, as real
-            super().__init__(_NO_RESULT_METADATA, iter(()))
+            super().__init__(_NO_RESULT_METADATA, _closed_rows())
         else:
             super().__init__(SimpleResultMetaData(list(keys)), iter(rows))
 
@@ -85,6 +86,14 @@ class CannedResult(_IteratorResult):
         if self._canned_keys is None:
             return f"<CannedResult no rows, rowcount={self.rowcount}>"
         return f"<CannedResult {list(self._canned_keys)}: {len(self._canned_rows)} row(s)>"
+
+
+def _closed_rows() -> Iterator[Tuple[Any, ...]]:
+    # what a real result of a statement without rows raises on every fetch, one() included
+    raise ResourceClosedError(
+        "This result object does not return rows. It has been closed automatically."
+    )
+    yield ()  # a generator: it raises on the first fetch, not when built
 
 
 def _is_mapped_instance(value: Any) -> bool:
@@ -223,7 +232,8 @@ def build_result(
     if rowcount is not None and not tuples:
         return CannedResult(None, (), rowcount, explicit_keys=False)
     if keys is None:
-        width = len(tuples[0]) if tuples else 0
+        # without rows, one column: so that .scalars() and .scalar() work, as on a real select
+        width = len(tuples[0]) if tuples else 1
         keys = [_DEFAULT_KEY.format(position) for position in range(1, width + 1)]
     return CannedResult(keys, tuples, rowcount, explicit_keys=False)
 
@@ -235,6 +245,9 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
 
     :param statement: the executed statement.
     """
+    if getattr(statement, "is_dml", False) and not is_dml(statement):
+        # RETURNING: the result is keyed by the returned columns
+        return list(statement.exported_columns.keys())
     if not getattr(statement, "is_select", False):
         return None
     try:  # the keys depend only on the statement's structure: work them out once per structure

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import unittest.mock
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import DEFAULT, AsyncMock, AsyncMockMixin, MagicMock, NonCallableMagicMock
 
@@ -43,7 +44,8 @@ __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 # unittest.mock's private call record; the same class on every supported Python
 from unittest.mock import _Call
 
-_UNKNOWN_COLUMN = "column_1"
+# awaited on the session, these end its transaction (as begin()'s block would)
+_ENDS_TRANSACTIONS = frozenset({"commit", "rollback", "close", "aclose", "reset", "invalidate"})
 
 
 def _is_mock(value: Any) -> bool:
@@ -175,6 +177,11 @@ class SessionState:
                 inner.is_active = False
             del self.transactions[self.transactions.index(transaction) :]
 
+    def end_transactions(self) -> None:
+        """Note that the session's transaction, and every savepoint in it, ended."""
+        if self.transactions:
+            self.transaction_ended(self.transactions[0])
+
     async def commit_side_effect(self) -> None:
         """Run the ``side_effect`` the user set on ``session.commit``, without calling it."""
         commit = self.session._mock_children.get("commit")
@@ -220,9 +227,8 @@ class SessionState:
             raise self.failure_exception(message)
         if is_dml(statement):
             return make_result(rowcount=0)
-        # a statement whose columns cannot be known (text()) still gets one, so that
-        # .scalars() and .scalar() work on the empty result
-        return make_result(columns=statement_keys(statement) or [_UNKNOWN_COLUMN])
+        # a statement whose columns cannot be known (text()) gets one, as make_result() gives
+        return make_result(columns=statement_keys(statement) or None)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
         """Return the object ``get(entity, ident)`` finds among those added, or None."""
@@ -431,22 +437,43 @@ class _FastSpec:
 _set_class = object.__dict__["__class__"].__set__
 
 
-class _MemberMock(_FastSpec):
+class _SharedClass:
+    """Let mocks share their class until one needs its own.
+
+    Mock gives every instance a class of its own, because setting a magic method on a mock sets
+    it on the mock's class. Building that class is the costliest part of making a mock, and most
+    mocks never have a magic method set: these share their class, and get their own the moment
+    one is set, deleted or re-read from a spec.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    def _ast_own_class(self) -> None:
+        if not type(self).__dict__.get("_ast_is_own_class"):
+            own_class = type(type(self).__name__, (type(self),), {"_ast_is_own_class": True})
+            _set_class(self, own_class)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name[:2] == "__" == name[-2:]:
+            self._ast_own_class()
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name[:2] == "__" == name[-2:]:
+            self._ast_own_class()
+        super().__delattr__(name)
+
+    def mock_add_spec(self, spec: Any, spec_set: bool = False) -> None:
+        """Add a spec to the mock, as :meth:`unittest.mock.Mock.mock_add_spec` does."""
+        self._ast_own_class()
+        super().mock_add_spec(spec, spec_set)  # type: ignore[misc]
+
+
+class _MemberMock(_SharedClass, _FastSpec):
     """Behaviour shared by the mocks of the session's methods (mixed into a mock class)."""
 
     __dict__: Dict[str, Any]
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # Mock gives every instance a class of its own, so that magic methods can be set on it;
-        # a method's mock has none until the user sets one (see __setattr__), so it shares its
-        # class: building a class per mock is the costliest part of making one
-        return object.__new__(cls)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name[:2] == "__" == name[-2:] and not type(self).__dict__.get("_ast_own_class"):
-            own_class = type(type(self).__name__, (type(self),), {"_ast_own_class": True})
-            _set_class(self, own_class)
-        super().__setattr__(name, value)
 
     def _mock_set_magics(self) -> None:
         # a method's mock needs no magic methods; setting ~100 of them per mock is its main cost
@@ -530,10 +557,13 @@ class _AsyncMethodMock(_MemberMock, _FastAsyncInit, AsyncMock):
     ) -> Any:
         operation.awaited = True
         try:
-            return await self._execute_mock_call(*args, **kwargs)
+            answer = await self._execute_mock_call(*args, **kwargs)
         except BaseException as error:
             operation.error = error
             raise
+        if operation.method in _ENDS_TRANSACTIONS:
+            self.__dict__["_ast_state"].end_transactions()
+        return answer
 
     async def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
         if self._ast_untouched():
@@ -567,13 +597,45 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
 }
 
 
-class _SessionMock(_FastSpec, _FastAsyncInit, AsyncMock):
+class _SessionMagic:
+    """A magic method of every session of one class, made per session on first use.
+
+    What ``unittest.mock.MagicProxy`` does for one mock, done for a class: the session mocks of
+    one session class share it, so they need no class of their own.
+
+    :param name: the magic method's name, e.g. ``"__aenter__"``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, session: Any, owner: Any = None) -> Any:
+        if session is None:
+            return self
+        children = session.__dict__["_mock_children"]
+        child = children.get(self.name)
+        if child is None:
+            child = session._get_child_mock(
+                name=self.name, _new_name=self.name, _new_parent=session
+            )
+            children[self.name] = child
+            if _set_return_value is not None:  # defaults such as __hash__'s and __str__'s
+                _set_return_value(session, child, self.name)
+        return child
+
+
+# unittest.mock's defaults for magic methods (hash, str, comparisons), present on 3.8 to 3.13
+_set_return_value = getattr(unittest.mock, "_set_return_value", None)
+
+
+class _SessionMock(_SharedClass, _FastSpec, _FastAsyncInit, AsyncMock):
     """The session: an ``AsyncMock`` spec'd on the session class."""
 
     def _mock_set_magics(self) -> None:
         # MagicMixin calls this before reading the spec (installing every magic method) and
-        # after (removing those the spec lacks): only the second call has anything to do
-        if "_mock_methods" in self.__dict__:
+        # after (removing those the spec lacks): only the second call has anything to do, and
+        # only on a session with a class of its own (the shared class has _SessionMagic's)
+        if "_mock_methods" in self.__dict__ and type(self).__dict__.get("_ast_is_own_class"):
             super()._mock_set_magics()
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
@@ -633,7 +695,22 @@ class _Prototype:
 
 
 _CHILD_PROTOTYPES: Dict[Tuple[type, str], _Prototype] = {}
-_SESSION_PROTOTYPES: Dict[type, _Prototype] = {}
+_SESSION_PROTOTYPES: Dict[type, Tuple[type, _Prototype]] = {}
+
+
+def _session_prototype(session_class: type) -> Tuple[type, _Prototype]:
+    """Return the class shared by the sessions of ``session_class``, and their prototype."""
+    built = _SessionMock(spec=session_class, name="session")
+    built._ast_own_class()  # give the prototype a class of its own, as Mock would
+    built._mock_set_magics()
+    # the magic methods Mock gave the prototype (those of the spec) become shared descriptors
+    magics = {
+        name: _SessionMagic(name)
+        for name, value in vars(type(built)).items()
+        if type(value).__name__ == "MagicProxy"
+    }
+    shared_class = type(_SessionMock.__name__, (_SessionMock,), magics)
+    return shared_class, _Prototype(built)
 
 
 def _clone_child(child_class: type, kwargs: Dict[str, Any]) -> Any:
@@ -661,13 +738,10 @@ def create_session(state: SessionState) -> Any:
     :param state: the state behind the session.
     """
     session_class = state.session_class
-    prototype = _SESSION_PROTOTYPES.get(session_class)
-    if prototype is None:
-        built = _SessionMock(spec=session_class, name="session")
-        prototype = _SESSION_PROTOTYPES[session_class] = _Prototype(built)
-    # Mock gives each instance a class of its own, to carry its magic methods
-    own_class = type(_SessionMock.__name__, (_SessionMock,), {"__doc__": _SessionMock.__doc__})
-    session = prototype.stamp(own_class, _ast_state=state)
-    session._mock_set_magics()
+    cached = _SESSION_PROTOTYPES.get(session_class)
+    if cached is None:
+        cached = _SESSION_PROTOTYPES[session_class] = _session_prototype(session_class)
+    shared_class, prototype = cached
+    session = prototype.stamp(shared_class, _ast_state=state)
     state.session = session
     return session
