@@ -20,6 +20,7 @@ from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import SessionState, create_session
 from asyncsessiontest.unitofwork import CLOSES, UnitOfWork, added_objects
+from asyncsessiontest.wrapping import then_check
 
 __all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
 
@@ -101,18 +102,32 @@ class AsyncSessionMixin(_TestCaseBase):
             _event_loop_of_this_test().set_debug(False)
         super().setUp()
 
-    def _asyncsessiontest_finish(self) -> None:
-        state: SessionState = self._asyncsessiontest_state
+    def run(self, result: Optional[unittest.TestResult] = None) -> Optional[unittest.TestResult]:
+        """Run the test, then, if it passed, the end-of-test checks (see :attr:`strict` and
+        :attr:`check_awaited`), as part of the test: a test that already failed reports only
+        its own failure, of which leftovers are usually a consequence."""
+        name = self._testMethodName
+        test_method = getattr(self, name, None)
+        if test_method is None or not callable(test_method):
+            return super().run(result)
+        checked_test = then_check(test_method, self._asyncsessiontest_check_end)
+        setattr(self, name, checked_test)
         try:
-            # after a failure, the first failure is the one to read; leftovers are its consequence
-            if not _test_has_failed(self):
-                problems = _end_of_test_problems(state, self.check_awaited)
-                if problems:
-                    self.fail("\n\n".join(problems))
+            return super().run(result)
         finally:
-            # drop the session so a finished test holds no mocks (suites keep tests alive)
-            self._asyncsessiontest_session = _FINISHED
-            self._asyncsessiontest_state = _FINISHED
+            delattr(self, name)
+
+    def _asyncsessiontest_check_end(self) -> None:
+        state = self.__dict__.get("_asyncsessiontest_state")
+        if isinstance(state, SessionState):
+            problems = _end_of_test_problems(state, self.check_awaited)
+            if problems:
+                self.fail("\n\n".join(problems))
+
+    def _asyncsessiontest_finish(self) -> None:
+        # drop the session so a finished test holds no mocks (suites keep tests alive)
+        self._asyncsessiontest_session = _FINISHED
+        self._asyncsessiontest_state = _FINISHED
 
     # -- code that builds its own sessions -----------------------------------------------------
 
@@ -766,12 +781,6 @@ def _event_loop_of_this_test() -> asyncio.AbstractEventLoop:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return asyncio.get_event_loop()
-
-
-def _test_has_failed(test: unittest.TestCase) -> bool:
-    # unittest's _Outcome.success, the same attribute on Python 3.8 to 3.13
-    outcome = getattr(test, "_outcome", None)
-    return not getattr(outcome, "success", True)
 
 
 def _resolve_dialect(dialect: Any) -> Any:
