@@ -110,12 +110,18 @@ class AsyncSessionMixin(_TestCaseBase):
         test_method = getattr(self, name, None)
         if test_method is None or not callable(test_method):
             return super().run(result)
-        checked_test = then_check(test_method, self._asyncsessiontest_check_end)
-        setattr(self, name, checked_test)
+        # runners may have set the method on the instance already (pytest does): put back
+        # exactly what was there
+        missing = object()
+        previous = self.__dict__.get(name, missing)
+        self.__dict__[name] = then_check(test_method, self._asyncsessiontest_check_end)
         try:
             return super().run(result)
         finally:
-            delattr(self, name)
+            if previous is missing:
+                del self.__dict__[name]
+            else:
+                self.__dict__[name] = previous
 
     def _asyncsessiontest_check_end(self) -> None:
         state = self.__dict__.get("_asyncsessiontest_state")
