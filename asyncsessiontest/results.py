@@ -208,7 +208,11 @@ def build_result(
     if rowcount is not None and (isinstance(rowcount, bool) or not isinstance(rowcount, int)):
         raise TypeError(f"{caller}(): rowcount must be an int, got {rowcount!r}")
     if columns is not None:
-        if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
+        if (
+            isinstance(columns, (str, bytes))
+            or not isinstance(columns, Iterable)
+            or not all(isinstance(name, str) for name in columns)
+        ):
             raise TypeError(
                 f"{caller}(): columns must be a list of column names (strings), got {columns!r}"
             )

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncSession,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.util import IdentitySet
+from sqlalchemy.util import IdentitySet, immutabledict
 
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.recording import History, Operation
@@ -319,6 +319,9 @@ class _Overlay:
         return type(self._ast_real)
 
     def __getattr__(self, name: str) -> Any:
+        configured_values = self._ast_config.__dict__
+        if name in configured_values and not name.startswith("_"):
+            return configured_values[name]  # a plain value the user set, e.g. rowcount
         real_attribute = getattr(self._ast_real, name)
         child = self._ast_config._mock_children.get(name)
         if not _is_mock(child) or not callable(real_attribute):
@@ -594,7 +597,12 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
     "identity_map": lambda session, state: Session().identity_map,
     "sync_session": _sync_session,
     "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),
+    # SQLAlchemy 2.1's properties
+    "binds": lambda session, state: immutabledict(),
+    "execution_options": lambda session, state: immutabledict(),
 }
+# present on instances only, so absent from the class's shape
+_INSTANCE_ONLY = frozenset({"sync_session", "bind"})
 
 
 class _SessionMagic:
@@ -648,6 +656,8 @@ class _SessionMock(_SharedClass, _FastSpec, _FastAsyncInit, AsyncMock):
         if state is None:  # still inside AsyncMock.__init__
             return super().__getattr__(name)
         factory = _ATTRIBUTES.get(name)
+        if factory is not None and name not in state.shape.members and name not in _INSTANCE_ONLY:
+            factory = None  # a property of another SQLAlchemy version: the spec refuses it
         if factory is None:
             member = state.shape.members.get(name)
             if member is not None and member.has_value:
