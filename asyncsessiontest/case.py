@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.matching import Matcher, matcher_for
-from asyncsessiontest.recording import ExecutedStatement, History, Operation
+from asyncsessiontest.recording import ExecutedStatement, History, Operation, describe_error
 from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import SessionState, create_session
@@ -414,14 +414,13 @@ class AsyncSessionMixin(_TestCaseBase):
     def _asyncsessiontest_why_not(self, method: str) -> str:
         calls = [op for op in self.session_history if op.method == method]
         unawaited = [op for op in calls if op.is_coroutine and not op.awaited]
-        failed = [op for op in calls if op.error is not None]
+        failed = [op.error for op in calls if op.error is not None]
         if unawaited:
             return (
                 f"{method}() was called {_times(len(unawaited))} but never awaited: missing await?"
             )
         if failed:
-            error = failed[-1].error
-            return f"{method}() raised {type(error).__name__}: {error}"
+            return f"{method}() raised {describe_error(failed[-1])}"
         return "none happened."
 
     def _asyncsessiontest_check_named(
@@ -683,7 +682,11 @@ def _operations(indexes: List[int], history: History) -> str:
 
 
 def _numbered(history: History, index: int) -> str:
-    return f"{history[index].describe_call()} (operation {index + 1})"
+    operation = history[index]
+    text = f"{operation.describe_call()} (operation {index + 1})"
+    if operation.error is not None:
+        text += f", which raised {describe_error(operation.error)}"
+    return text
 
 
 def _why_uncommitted(work: UnitOfWork, instance: Any, history: History) -> str:

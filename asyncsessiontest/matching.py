@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Pattern, Set, Tuple, Union
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
 from sqlalchemy.sql.selectable import TableClause
@@ -65,7 +66,8 @@ def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]]
     extra = f" {params!r}" if params else ""
     # parameters passed to execute() override bound values, and a placeholder without a value
     # (text("... :id")) would render as NULL: both show the SQL with placeholders instead
-    if not params and not _has_unbound_placeholder(statement):
+    unbound = _unbound_placeholders(statement)
+    if not params and not unbound:
         try:
             compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
             return _one_line(_unescape_percent(str(compiled), compiled.dialect))
@@ -75,23 +77,25 @@ def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]]
         compiled = statement.compile(dialect=dialect)
         if params:
             return _one_line(str(compiled)) + extra
-        values = dict(compiled.params)
+        values = {key: value for key, value in compiled.params.items() if key not in unbound}
         return _one_line(str(compiled)) + (f" {values!r}" if values else "")
     except Exception:
         return _one_line(plain_sql(statement)) + extra
 
 
-def _has_unbound_placeholder(statement: ClauseElement) -> bool:
+def _unbound_placeholders(statement: ClauseElement) -> Set[str]:
+    """Return the names of placeholders that have no value (``text("... :id")``)."""
     try:
-        return any(
-            isinstance(element, BindParameter)
+        return {
+            element.key
+            for element in visitors.iterate(statement)
+            if isinstance(element, BindParameter)
             and element.value is None
             and element.callable is None
             and element.required
-            for element in visitors.iterate(statement)
-        )
+        }
     except Exception:
-        return False
+        return set()
 
 
 def _unescape_percent(sql: str, dialect: Any) -> str:
@@ -107,17 +111,40 @@ def _one_line(sql: str) -> str:
 
 
 def _bound_values(statement: ClauseElement) -> List[Tuple[str, Any]]:
-    """Return (what it is compared with, value) for each bound value, in statement order."""
+    """Return (what the value is, the value) for each bound value, in statement order.
+
+    What a value is reads as SQL: ``users.id =``, ``users.name LIKE``, ``LIMIT``.
+    """
     labels: Dict[int, str] = {}
+    for name in ("_limit_clause", "_offset_clause"):
+        clause = getattr(statement, name, None)
+        if isinstance(clause, BindParameter):
+            labels[id(clause)] = name[1:].split("_")[0].upper()
     binds: List[BindParameter[Any]] = []
     for element in visitors.iterate(statement):
         if isinstance(element, BinaryExpression):
-            for side, other in ((element.right, element.left), (element.left, element.right)):
-                if isinstance(side, BindParameter):
-                    labels[id(side)] = plain_sql(other)
+            operator = _operator_sql(element.operator)
+            if isinstance(element.right, BindParameter):
+                labels[id(element.right)] = f"{plain_sql(element.left)} {operator}"
+            elif isinstance(element.left, BindParameter):
+                labels[id(element.left)] = f"{operator} {plain_sql(element.right)}"
         elif isinstance(element, BindParameter):
             binds.append(element)
-    return [(labels.get(id(bind), bind.key), bind.effective_value) for bind in binds]
+    return [(labels.get(id(bind), _bind_name(bind)), bind.effective_value) for bind in binds]
+
+
+def _operator_sql(operator: Any) -> str:
+    known = _OPERATORS.get(operator)
+    if known is not None:
+        return str(known).strip()
+    # like_op, not_in_op...: the compiler renders these itself; their names say what they are
+    name = getattr(operator, "__name__", "=")
+    return name[: -len("_op")].replace("_", " ").upper() if name.endswith("_op") else "="
+
+
+def _bind_name(bind: BindParameter[Any]) -> str:
+    # anonymous parameters are named after a memory address: say what they are instead
+    return "a bound value" if bind.key.startswith("%(") else f"parameter {bind.key} ="
 
 
 def _compare(executed: ClauseElement, expected: ClauseElement, **options: Any) -> bool:
@@ -185,11 +212,16 @@ class StatementMatcher:
         if not isinstance(executed, ClauseElement):
             return False, f"not a SQLAlchemy statement: {executed!r}"
         if not self._same_structure(executed):
+            if render(executed, self.dialect) == render(self.statement, self.dialect):
+                return False, (
+                    "the same SQL, built differently: compare() tells ORM and Core statements "
+                    "apart (select(User.id) is not select(users.c.id))"
+                )
             return False, "a different statement"
         if self._same_values(executed):
             return True, ""
         differences = [
-            f"{label} = {got!r}, expected {expected!r}"
+            f"{label} {got!r}, expected {expected!r}"
             for (label, got), (_, expected) in zip(
                 _bound_values(executed), _bound_values(self.statement)
             )

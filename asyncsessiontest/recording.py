@@ -9,10 +9,23 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from asyncsessiontest.matching import plain_sql, render
 
-__all__ = ["STATEMENT_METHODS", "ExecutedStatement", "History", "Operation"]
+__all__ = ["STATEMENT_METHODS", "ExecutedStatement", "History", "Operation", "describe_error"]
 
 STATEMENT_METHODS = frozenset({"execute", "scalars", "scalar", "stream", "stream_scalars"})
 """The session methods that execute a statement."""
+
+_TAKES_ITERABLE = frozenset({"add_all", "delete_all", "merge_all"})
+
+
+def describe_error(error: BaseException) -> str:
+    """Return ``Type: message`` on one line: a multi-line message (IntegrityError's) keeps its
+    first line, followed by `` ...``.
+
+    :param error: an exception.
+    """
+    lines = str(error).splitlines() or [""]
+    more = " ..." if len(lines) > 1 else ""
+    return f"{type(error).__name__}: {lines[0]}{more}"
 
 
 _SPELLINGS = {"__aenter__": "async with session: enter", "__aexit__": "async with session: exit"}
@@ -69,7 +82,7 @@ class Operation:
         if self.is_coroutine and not self.awaited:
             text += "  [never awaited]"
         if self.error is not None:
-            text += f"  [raised {type(self.error).__name__}: {self.error}]"
+            text += f"  [raised {describe_error(self.error)}]"
         return text
 
 
@@ -133,8 +146,8 @@ class ExecutedStatement(Operation):
         return values
 
     def describe_call(self) -> str:
-        """Return ``method(SQL)`` with placeholders, cheaper than :attr:`sql`."""
-        return f"{self.method}({plain_sql(self.statement)})"
+        """Return ``method(SQL)`` on one line, with placeholders: cheaper than :attr:`sql`."""
+        return f"{self.method}({' '.join(plain_sql(self.statement).split())})"
 
 
 class History(List[Operation]):
@@ -162,6 +175,10 @@ class History(List[Operation]):
         # the caller of the mock: our hook is called by Mock.__call__, called by user code
         frame = sys._getframe(3)
         location = (frame.f_code.co_filename, frame.f_lineno)
+        if method in _TAKES_ITERABLE and args and not isinstance(args[0], (list, tuple)):
+            # the real method consumes an iterator (a generator) as it is called: so do we,
+            # keeping what it gave for the assertions
+            args = (list(args[0]), *args[1:])
         operation: Operation
         if method in STATEMENT_METHODS:
             operation = ExecutedStatement(

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import DEFAULT, AsyncMock, AsyncMockMixin, MagicMock, NonCallableMagicMock
 
 from sqlalchemy.engine import Result, ScalarResult
-from sqlalchemy.exc import NoResultFound
+from sqlalchemy.exc import NoResultFound, PendingRollbackError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -46,6 +46,19 @@ from unittest.mock import _Call
 
 # awaited on the session, these end its transaction (as begin()'s block would)
 _ENDS_TRANSACTIONS = frozenset({"commit", "rollback", "close", "aclose", "reset", "invalidate"})
+# after a failed flush, a real session refuses these until rollback() (PendingRollbackError)
+_NEEDS_TRANSACTION = frozenset(
+    {"commit", "flush", "execute", "scalars", "scalar", "stream", "stream_scalars", "get",
+     "get_one", "refresh", "merge", "connection"}
+)  # fmt: skip
+
+
+def _pending_rollback(original: BaseException) -> PendingRollbackError:
+    return PendingRollbackError(
+        "This Session's transaction has been rolled back due to a previous exception during "
+        "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
+        f"Original exception was: {original}"
+    )
 
 
 def _is_mock(value: Any) -> bool:
@@ -159,6 +172,8 @@ class SessionState:
         self.unmatched: List[str] = []
         """Strict mode: the explanation of each execution nothing answered."""
         self.history = History()
+        self.failed_flush: Optional[BaseException] = None
+        """The error of a failed commit() or flush() not yet followed by rollback()."""
         self.factory: Optional[SessionFactoryStandIn] = None
         """The test's session factory stand-in, made on first use."""
 
@@ -179,6 +194,7 @@ class SessionState:
 
     def end_transactions(self) -> None:
         """Note that the session's transaction, and every savepoint in it, ended."""
+        self.failed_flush = None
         if self.transactions:
             self.transaction_ended(self.transactions[0])
 
@@ -319,8 +335,8 @@ class _Overlay:
         return type(self._ast_real)
 
     def __getattr__(self, name: str) -> Any:
-        configured_values = self._ast_config.__dict__
-        if name in configured_values and not name.startswith("_"):
+        configured_values = _values_set_on(self._ast_config)
+        if name in configured_values:
             return configured_values[name]  # a plain value the user set, e.g. rowcount
         real_attribute = getattr(self._ast_real, name)
         child = self._ast_config._mock_children.get(name)
@@ -370,9 +386,18 @@ def _is_default_return(mock: Any, value: Any) -> bool:
     )
 
 
+def _values_set_on(mock: Any) -> Dict[str, Any]:
+    """Return the plain attributes a user set on ``mock`` (Mock keeps them in its __dict__)."""
+    return {
+        name: value
+        for name, value in mock.__dict__.items()
+        if not name.startswith("_") and name != "method_calls"
+    }
+
+
 def _overlaid(real: Any, config: Any) -> Any:
     # an untouched default return value configures nothing: hand back the real object as it is
-    if config._mock_children:
+    if config._mock_children or _values_set_on(config):
         return _Overlay(real, config)
     return real
 
@@ -559,13 +584,19 @@ class _AsyncMethodMock(_MemberMock, _FastAsyncInit, AsyncMock):
         self, operation: Operation, args: Tuple[Any, ...], kwargs: Dict[str, Any]
     ) -> Any:
         operation.awaited = True
+        state: SessionState = self.__dict__["_ast_state"]
         try:
+            if state.failed_flush is not None and operation.method in _NEEDS_TRANSACTION:
+                raise _pending_rollback(state.failed_flush)
             answer = await self._execute_mock_call(*args, **kwargs)
         except BaseException as error:
             operation.error = error
+            if operation.method in ("commit", "flush") and state.failed_flush is None:
+                # as a real session after a failed flush: nothing works until rollback()
+                state.failed_flush = error
             raise
         if operation.method in _ENDS_TRANSACTIONS:
-            self.__dict__["_ast_state"].end_transactions()
+            state.end_transactions()
         return answer
 
     async def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:

@@ -64,7 +64,12 @@ class UnitOfWork:
             elif method == "expunge":
                 for instance in added_objects(operation):
                     for level in levels:
-                        level.pop(id(instance), None)
+                        removed = level.pop(id(instance), None)
+                        if removed is not None:
+                            self.undone[id(instance)] = (instance, removed[1], index)
+            elif method == "expunge_all":
+                self._undo(levels, index)
+                levels = [{}]
             elif method in COMMITS:
                 self.commits.append(index)
                 for level in levels:
