@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional, Pattern, Set, Tuple, Union
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql import visitors
-from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
 from sqlalchemy.sql.selectable import TableClause
 

@@ -20,6 +20,11 @@ __all__ = ["CannedResult", "make_result", "statement_keys", "to_async_result"]
 
 _DEFAULT_KEY = "column_{}"
 
+# how a canned result's values meet the columns of the statement they answer
+_EXPLICIT = "explicit"  # columns= given: the statement's columns are ignored
+_BY_NAME = "by name"  # dicts, named tuples, Rows
+_BY_POSITION = "by position"  # tuples, plain values, ORM instances
+
 
 if TYPE_CHECKING:
     _IteratorResult = IteratorResult[Any]
@@ -43,12 +48,12 @@ class CannedResult(_IteratorResult):
         keys: Optional[Sequence[str]],
         rows: Sequence[Tuple[Any, ...]],
         rowcount: Optional[int],
-        explicit_keys: bool,
+        naming: str,
     ) -> None:
         self._canned_keys = tuple(keys) if keys is not None else None
         self._canned_rows = rows
         self._canned_rowcount = rowcount
-        self._canned_explicit_keys = explicit_keys
+        self._canned_naming = naming
         self.rowcount = -1 if rowcount is None else rowcount
         if keys is None:
             # a DML statement without RETURNING: fetching raises ResourceClosedError, as real
@@ -64,23 +69,33 @@ class CannedResult(_IteratorResult):
     def fresh(self, statement_keys: Optional[Sequence[str]] = None) -> CannedResult:
         """Return an unconsumed copy, keyed by ``statement_keys`` unless columns were given.
 
+        Rows given as dicts, named tuples or ``Row`` objects are matched to the statement's
+        columns by name; other rows by position.
+
         :param statement_keys: the keys a real database would give for the executed statement
             (see :func:`statement_keys`); ignored when ``columns=`` was given explicitly.
-        :raises ValueError: the rows do not have as many values as the statement has columns.
+        :raises ValueError: the rows do not fit the statement's columns.
         """
-        keys = self._canned_keys
-        if statement_keys is not None and keys is not None and not self._canned_explicit_keys:
-            statement_keys = tuple(statement_keys)
-            if self._canned_rows and len(statement_keys) != len(keys):
+        keys, rows = self._canned_keys, self._canned_rows
+        if statement_keys is not None and keys is not None and self._canned_naming != _EXPLICIT:
+            wanted = tuple(statement_keys)
+            if rows and self._canned_naming == _BY_NAME and wanted != keys:
+                if set(wanted) != set(keys) or len(wanted) != len(keys):
+                    raise ValueError(
+                        f"the canned rows have the columns {list(keys)}, but the statement "
+                        f"selects {list(wanted)}; name the values as the statement names its "
+                        f"columns, or give columns= to override them"
+                    )
+                order = [keys.index(key) for key in wanted]
+                rows = [tuple(row[index] for index in order) for row in rows]
+            elif rows and len(wanted) != len(keys):
                 raise ValueError(
                     f"the canned rows have {len(keys)} value(s) each, but the statement selects "
-                    f"{len(statement_keys)} column(s) {list(statement_keys)}; give rows that fit "
-                    f"the statement, or columns= to override its columns"
+                    f"{len(wanted)} column(s) {list(wanted)}; give rows that fit the statement, "
+                    f"or columns= to override its columns"
                 )
-            keys = statement_keys
-        return CannedResult(
-            keys, self._canned_rows, self._canned_rowcount, self._canned_explicit_keys
-        )
+            keys = wanted
+        return CannedResult(keys, rows, self._canned_rowcount, self._canned_naming)
 
     def __repr__(self) -> str:
         if self._canned_keys is None:
@@ -232,14 +247,15 @@ def build_result(
             raise ValueError(
                 f"{caller}(): columns {columns!r} does not match the dict keys {keys!r}"
             )
-        return CannedResult(columns, tuples, rowcount, explicit_keys=True)
+        return CannedResult(columns, tuples, rowcount, _EXPLICIT)
     if rowcount is not None and not tuples:
-        return CannedResult(None, (), rowcount, explicit_keys=False)
+        return CannedResult(None, (), rowcount, _BY_POSITION)
     if keys is None:
         # without rows, one column: so that .scalars() and .scalar() work, as on a real select
         width = len(tuples[0]) if tuples else 1
         keys = [_DEFAULT_KEY.format(position) for position in range(1, width + 1)]
-    return CannedResult(keys, tuples, rowcount, explicit_keys=False)
+    naming = _BY_NAME if row_list and _row_kind(row_list[0]) in ("dict", "named") else _BY_POSITION
+    return CannedResult(keys, tuples, rowcount, naming)
 
 
 def statement_keys(statement: Any) -> Optional[List[str]]:
