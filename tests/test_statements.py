@@ -750,7 +750,7 @@ class PostgresqlDialectTest(asyncsessiontest.AsyncSessionTestCase):
             "'^b'> to be executed; it was not executed.\n"
             "Statements executed (1):\n"
             "1. SELECT users.id FROM users WHERE users.name ~ '^a'   <- closest: "
-            "users.name = '^a', expected '^b'",
+            "users.name REGEXP MATCH '^a', expected '^b'",
         )
 
     async def test_json_falls_back_to_postgresql_placeholders_and_params(self):

@@ -1,0 +1,80 @@
+"""Helpers shared by the tests: a small ORM model and a real AsyncSession on in-memory SQLite."""
+
+import contextlib
+import unittest
+from typing import Any, AsyncIterator, Dict
+
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+try:  # SQLAlchemy 2.0+
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+except ImportError:  # SQLAlchemy 1.4
+    from sqlalchemy.orm import declarative_base
+
+    Base: Any = declarative_base()  # type: ignore[no-redef]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+
+    def __repr__(self) -> str:
+        return f"<User id={self.id} name={self.name!r}>"
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"))
+    email = Column(String)
+
+
+@contextlib.asynccontextmanager
+async def real_session() -> AsyncIterator[AsyncSession]:
+    """Yield a real AsyncSession on an empty in-memory SQLite database (aiosqlite)."""
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        factory = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        async with factory() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+class RecordingResult(unittest.TestResult):
+    """A TestResult that keeps each error's and failure's exception object, by test method."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exceptions: Dict[str, BaseException] = {}
+
+    def addError(self, test: Any, err: Any) -> None:
+        super().addError(test, err)
+        self.exceptions[_method_name(test)] = err[1]
+
+    def addFailure(self, test: Any, err: Any) -> None:
+        super().addFailure(test, err)
+        self.exceptions[_method_name(test)] = err[1]
+
+
+def _method_name(test: Any) -> str:
+    # a cleanup error is reported against a _ErrorHolder-like object on some Pythons
+    return getattr(test, "_testMethodName", str(test))
+
+
+def run_tests(*tests: unittest.TestCase) -> RecordingResult:
+    """Run ``tests`` in the order given, as one suite, and return what happened."""
+    result = RecordingResult()
+    unittest.TestSuite(tests).run(result)
+    return result
