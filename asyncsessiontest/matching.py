@@ -411,8 +411,13 @@ def matcher_for(expected: Any, argument: str = "statement", dialect: Any = None)
         return StatementMatcher(expected, dialect)
     if isinstance(expected, str):
         return SqlTextMatcher(expected)
-    if isinstance(expected, re.Pattern) and isinstance(expected.pattern, str):
-        return RegexMatcher(expected)
+    if isinstance(expected, re.Pattern):
+        if isinstance(expected.pattern, str):
+            return RegexMatcher(expected)
+        raise TypeError(
+            f"{argument}: {expected!r} is a bytes pattern, but it is searched in the SQL text, "
+            f"a str; compile it from a str, e.g. re.compile({expected.pattern.decode()!r})"
+        )
     if isinstance(expected, type):
         mapper: Any = sa_inspect(expected, raiseerr=False)
         tables = getattr(mapper, "tables", None)

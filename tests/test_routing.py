@@ -236,7 +236,6 @@ class RoutingFormsTest(AsyncSessionTestCase):
             ([User], f"[{User!r}] (list)"),
             (clause, f"{clause!r} (BinaryExpression)"),
             (subquery, f"{subquery!r} (Subquery)"),
-            (re.compile(b"users"), "re.compile(b'users') (Pattern)"),
         ]
         for statement, shown in cases:
             with self.subTest(statement=statement):
@@ -248,6 +247,15 @@ class RoutingFormsTest(AsyncSessionTestCase):
                     f"SQLAlchemy statement, a SQL string, a compiled re.Pattern, a mapped class "
                     f"or a Table",
                 )
+
+    async def test_a_bytes_pattern_raises_type_error_at_add_result(self):
+        with self.assertRaises(TypeError) as caught:
+            self.addResult([1], statement=re.compile(b"users"))
+        self.assertEqual(
+            str(caught.exception),
+            "addResult(): statement: re.compile(b'users') is a bytes pattern, but it is searched "
+            "in the SQL text, a str; compile it from a str, e.g. re.compile('users')",
+        )
 
     async def test_unsupported_forms_raise_type_error_at_add_exception(self):
         with self.assertRaises(TypeError) as caught:
@@ -612,8 +620,8 @@ class ColumnNamesTest(AsyncSessionTestCase):
         self.assertEqual(list(result.keys()), ["key", "value"])
 
     async def test_dict_rows_are_matched_to_the_statements_columns_by_name(self):
-        # BUG: dict rows take the statement's names by position, so keys written in another
-        # order than the select's columns silently swap the values (here id='x', name=1).
+        # Dict rows are matched to the statement's columns by name, not by position, so keys
+        # written in another order than the select's columns keep their values.
         self.addResult([{"name": "x", "id": 1}])
 
         row = (await self.session.execute(select(User.id, User.name))).one()

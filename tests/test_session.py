@@ -344,8 +344,8 @@ class InstanceAttributeTest(AsyncSessionTestCase):
                 continue
             with self.subTest(name=name):
                 value = getattr(self.session, name)
-                # BUG: on SQLAlchemy 2.1 `binds` and `execution_options` are truthy MagicMocks
-                # (a real session gives immutabledict({}) for both).
+                # No property is a MagicMock: each has the type and truthiness of a fresh real
+                # session's (`binds` and `execution_options` are immutabledict({}) on 2.1 too).
                 self.assertNotIsInstance(value, mock.NonCallableMock)
                 expected = getattr(real, name)
                 if name == "no_autoflush":
@@ -474,9 +474,8 @@ class SeedRecipeTest(AsyncSessionTestCase):
         self.assertIsNone(value)
 
     async def test_rowcount_set_on_return_value(self):
-        # BUG: a plain attribute set on the return value (the usual recipe for UPDATE tests) is
-        # ignored: the real empty result's rowcount (0) comes back instead of 1. With
-        # AsyncMock(spec=AsyncSession) the same line works.
+        # A plain value set on the default return value (rowcount, the usual recipe for UPDATE
+        # tests) wins over the real empty result's, as on AsyncMock(spec=AsyncSession).
         self.session.execute.return_value.rowcount = 1
         result = await self.session.execute(update(User).where(User.id == 5).values(name="x"))
         self.assertEqual(result.rowcount, 1)

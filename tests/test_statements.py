@@ -353,16 +353,19 @@ class MatchingFormTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMixin):
                 )
 
     async def test_bytes_pattern_is_rejected_at_the_call(self):
-        # BUG: a bytes pattern is accepted; with nothing executed, assertNotExecuted passes
-        # silently, and once something was executed the call dies in re with "cannot use a
-        # bytes pattern on a string-like object" instead of naming the argument.
-        with self.assertRaises(TypeError):
+        # A bytes pattern is rejected at the call with a TypeError naming the argument, even
+        # when nothing was executed.
+        with self.assertRaises(TypeError) as caught:
             self.assertNotExecuted(re.compile(b"DELETE"))
+        self.assertEqual(
+            str(caught.exception),
+            "assertNotExecuted(): statement: re.compile(b'DELETE') is a bytes pattern, but it is "
+            "searched in the SQL text, a str; compile it from a str, e.g. re.compile('DELETE')",
+        )
 
     async def test_column_expression_is_rejected_at_the_call(self):
-        # BUG: any ClauseElement is taken as a statement, so a bare criterion such as
-        # User.id == 5 is accepted, can never equal an executed statement, and
-        # assertNotExecuted(User.id == 5) passes although that criterion was executed.
+        # A bare criterion such as User.id == 5 is not a statement: it is rejected with a
+        # TypeError rather than silently never matching.
         await self.session.execute(select(User).where(User.id == 5))
         with self.assertRaises(TypeError):
             self.assertNotExecuted(User.id == 5)
@@ -416,10 +419,9 @@ class AssertionTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMixin):
         )
 
     async def test_statements_on_other_entities_do_not_break_the_matcher(self):
-        # BUG: compare() between ORM selects of two different entities raises
-        # AttributeError("'Mapper' object has no attribute '__visit_name__'") inside
-        # SQLAlchemy (1.4, 2.0 and 2.1); the matcher calls it unguarded, so any statement
-        # assertion on select(User...) dies once code under test executed select(Event...).
+        # compare() between ORM selects of different entities raises inside SQLAlchemy (1.4, 2.0
+        # and 2.1); the matcher guards it, so select(User...) assertions still work after
+        # select(Event...) was executed.
         await self.session.execute(select(Event.id))
         self.assertNotExecuted(select(User.id))
         with self.assertRaises(self.failureException) as cm:
@@ -765,9 +767,8 @@ class PostgresqlDialectTest(asyncsessiontest.AsyncSessionTestCase):
         )
 
     async def test_percent_sign_is_shown_as_postgresql_receives_it(self):
-        # BUG: values are rendered inline for the psycopg paramstyle, which doubles every
-        # percent sign: the message shows "users.id %% 2" and "LIKE 'a%%'", SQL that
-        # PostgreSQL never receives (it gets "%" once the driver formats the string).
+        # A percent sign is shown once, as PostgreSQL receives it, not doubled as in the
+        # psycopg paramstyle ("users.id %% 2").
         await self.session.execute(select(User.id).where(User.id % 2 == 1))
         self.assertEqual(
             self.executed_statements[0].sql, "SELECT users.id FROM users WHERE users.id % 2 = 1"
@@ -815,10 +816,8 @@ class DialectSettingTest(asyncsessiontest.AsyncSessionTestCase):
 
 class UnboundPlaceholderTest(asyncsessiontest.AsyncSessionTestCase):
     async def test_expected_text_statement_keeps_its_placeholder(self):
-        # BUG: an expected statement whose placeholder has no value is rendered with
-        # literal_binds, which prints NULL (and emits SAWarning "Bound parameter 'id'
-        # rendering literal NULL"): the message reads "<... WHERE id = NULL>", a statement
-        # nobody wrote. Pinned with the placeholder kept, as str() shows it.
+        # An expected statement whose placeholder has no value is shown with the placeholder
+        # kept, as str() shows it, not rendered as a literal NULL.
         query = text("SELECT name FROM users WHERE id = :id")
         await self.session.execute(query, {"id": 3})
         with self.assertRaises(self.failureException) as cm:

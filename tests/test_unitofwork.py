@@ -230,16 +230,16 @@ class RecordingTest(asyncsessiontest.AsyncSessionTestCase):
         self.assertEqual(repr(self.session_history), "<no operations>")
 
     async def test_history_repr_one_line_per_executed_statement(self):
-        # BUG: an executed statement is printed as str() renders it, over several lines, so
-        # the numbered history no longer has one operation per line.
+        # An executed statement is shown on one line, so the numbered history keeps one
+        # operation per line.
         await self.session.execute(select(User.id).where(User.id == 5))
         await self.session.commit()
         lines = repr(self.session_history).splitlines()
         self.assertEqual(len(lines), 2, lines)
 
     async def test_history_repr_one_line_per_failed_operation(self):
-        # BUG: the str() of an IntegrityError spans three lines and is printed as it is, so a
-        # failed commit breaks the one-operation-per-line history.
+        # A multi-line exception (an IntegrityError) is shown on one line, so a failed commit
+        # keeps the history at one operation per line.
         self.session.commit.side_effect = _integrity_error()
         with self.assertRaises(IntegrityError):
             await self.session.commit()
@@ -557,15 +557,22 @@ class RollbackUndoesTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMixin
             self.assertCommitted(user)
 
     async def test_expunged_object_message_says_it_was_added(self):
-        # BUG: the message says "it was never added." although the history shows add() and
-        # then expunge(); it should name the expunge that undid the add.
+        # The message names the expunge() that undid the add(), not "it was never added".
         user = User(name="a")
         self.session.add(user)
         self.session.expunge(user)
         await self.session.commit()
         with self.assertRaises(self.failureException) as cm:
             self.assertCommitted(user)
-        self.assertNotIn("it was never added", str(cm.exception))
+        self.assertEqual(
+            str(cm.exception),
+            "Expected <User a> to be committed; add(<User a>) (operation 1) was undone by "
+            "expunge(<User a>) (operation 2).\n"
+            "Session history:\n"
+            "1. add(<User a>)\n"
+            "2. expunge(<User a>)\n"
+            "3. commit()",
+        )
 
     async def test_object_added_after_last_commit(self):
         user = User(name="a")
@@ -596,8 +603,8 @@ class RollbackUndoesTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMixin
         self.assertCommitted(first, second, merged)
 
     async def test_add_all_given_a_generator(self):
-        # BUG: add_all() records the iterable it was given; a generator is used up by the first
-        # assertion that reads the history, so every later assertion finds nothing added.
+        # add_all() records the instances, not the iterable it was given, so a generator is
+        # not used up by the first assertion that reads the history.
         user = User(name="a")
         self.session.add_all(instance for instance in [user])
         await self.session.commit()

@@ -234,7 +234,7 @@ async def merged_then_committed(session, members):
     await session.commit()
 
 
-# -- scenarios the mock gets wrong (see the BUG tests) ---------------------------------------
+# -- a failed commit or flush without rollback(): PendingRollbackError -----------------------
 
 
 @scenario(expected=set(), raises=PendingRollbackError, commits=[FAIL, OK])
@@ -408,14 +408,13 @@ class ParityTest(asyncsessiontest.AsyncSessionTestCase):
         await self.assertSameOutcome(merged_then_committed)
 
     async def test_failed_commit_not_rolled_back(self):
-        # BUG: after a commit() that failed, the real session raises PendingRollbackError on
-        # the next commit until rollback() is called, and keeps nothing; the mock lets the next
-        # commit succeed, so assertCommitted accepts <Member b>, which the database never got.
+        # After a commit() that failed, the next commit raises PendingRollbackError until
+        # rollback(), as on a real session, and assertCommitted accepts nothing.
         await self.assertSameOutcome(failed_commit_not_rolled_back)
 
     async def test_failed_flush_not_rolled_back(self):
-        # BUG: the same after a flush() that failed: the real session refuses the commit
-        # (PendingRollbackError) and keeps nothing; the mock commits a, TAKEN and b.
+        # The same after a flush() that failed: the commit raises PendingRollbackError and
+        # assertCommitted accepts nothing, as on a real session.
         await self.assertSameOutcome(failed_flush_not_rolled_back)
 
 
