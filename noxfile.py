@@ -63,7 +63,9 @@ def typecheck(session: nox.Session, sqlalchemy: str) -> None:
 def lint(session: nox.Session) -> None:
     """Lint the package, the tests and the build scripts with ruff."""
     session.install("ruff")
-    session.run("ruff", "check", "asyncsessiontest", "tests", "docs", "noxfile.py", "setup.py")
+    session.run(
+        "ruff", "check", "asyncsessiontest", "tests", "benchmarks", "docs", "noxfile.py", "setup.py"
+    )
 
 
 @nox.session(python="3.11")

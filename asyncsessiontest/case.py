@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import importlib
 import unittest
 import unittest.mock
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,10 +127,29 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
 
     def _asyncsessiontest_check_end(self) -> None:
         state = self.__dict__.get("_asyncsessiontest_state")
-        if isinstance(state, SessionState):
+        # a subtest that failed leaves the test running: unittest notes it in _outcome.success
+        # (the same private attribute on Python 3.8 to 3.13)
+        subtests_passed = getattr(getattr(self, "_outcome", None), "success", True)
+        if isinstance(state, SessionState) and subtests_passed:
             problems = _end_of_test_problems(state, self.check_awaited)
             if problems:
                 self.fail("\n\n".join(problems))
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Return the test's state for pickling, as process-parallel runners need.
+
+        IsolatedAsyncioTestCase keeps a ``contextvars.Context`` from Python 3.11 on, which
+        cannot be pickled: it is left out, and a fresh one made on unpickling.
+        """
+        state = dict(self.__dict__)
+        state.pop("_asyncioTestContext", None)
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        """Restore a pickled test (see :meth:`__getstate__`)."""
+        self.__dict__.update(state)
+        if hasattr(unittest.IsolatedAsyncioTestCase, "_setupAsyncioRunner"):  # Python 3.11+
+            self.__dict__.setdefault("_asyncioTestContext", contextvars.copy_context())
 
     def _asyncsessiontest_finish(self) -> None:
         # drop the session so a finished test holds no mocks (suites keep tests alive)
@@ -164,13 +185,15 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :raises AttributeError: ``target`` names an attribute that does not exist.
         :raises ModuleNotFoundError: ``target`` names a module that does not exist.
         """
-        if not isinstance(target, str) or "." not in target:
+        parts = target.split(".") if isinstance(target, str) else []
+        if len(parts) < 2 or not all(part.isidentifier() for part in parts):
             raise TypeError(
                 f"patchSessionFactory(): target must be a dotted path such as "
                 f"'app.db.SessionLocal', got {target!r}"
             )
         patcher = unittest.mock.patch(target, self.session_factory)
         try:
+            _import_modules_of(parts)
             patcher.start()
         except (AttributeError, ImportError) as error:
             raise type(error)(
@@ -336,6 +359,16 @@ def _where(operation: Operation) -> str:
     if operation.location is None:
         return "an unknown place"
     return f"{operation.location[0]}:{operation.location[1]}"
+
+
+def _import_modules_of(parts: List[str]) -> None:
+    # mock.patch reports a missing module as a missing attribute from Python 3.11 on: import
+    # the path's modules first, so that every Python raises ModuleNotFoundError for them
+    owner: Any = importlib.import_module(parts[0])
+    for index in range(1, len(parts) - 1):
+        owner = getattr(owner, parts[index], None) or importlib.import_module(
+            ".".join(parts[: index + 1])
+        )
 
 
 def _event_loop_of_this_test() -> asyncio.AbstractEventLoop:
