@@ -82,6 +82,15 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     awaited it, naming the method and the line that called it. Set False on a class to turn
     the check off."""
 
+    assign_primary_keys: ClassVar[bool] = False
+    """Give added instances primary keys as a database would, when they are flushed.
+
+    When True, on ``flush()``, ``commit()`` and a ``begin()`` block's commit, every added
+    instance whose single integer autoincrement primary key is None gets the next integer for
+    its table (1, 2, 3..., after any key set by hand), so that code such as
+    ``session.add(user); await session.commit(); return user.id`` can be tested.
+    """
+
     sql_dialect: ClassVar[Any] = None
     """The dialect that renders SQL in failure messages: a dialect instance, a dialect name
     (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
@@ -96,6 +105,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             strict=self.strict,
             dialect=_resolve_dialect(self.sql_dialect),
             failure_exception=self.failureException,
+            assign_primary_keys=self.assign_primary_keys,
         )
         self._asyncsessiontest_session = create_session(state)
         self._asyncsessiontest_state = state

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet, immutabledict
 
 from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.keys import KeyAssigner
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
@@ -38,6 +39,7 @@ from asyncsessiontest.results import (
 )
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
+from asyncsessiontest.unitofwork import added_objects
 
 __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 
@@ -127,6 +129,7 @@ class TransactionStandIn:
                 # as the real transaction does when its commit fails
                 self._state.history.append(Operation("transaction: rollback"))
                 raise
+            self._state.flushed()
 
     async def rollback(self) -> None:
         """Roll this transaction back (to the savepoint, for a nested one)."""
@@ -146,6 +149,7 @@ class SessionState:
     :param strict: fail executions that no configured answer matches.
     :param dialect: the dialect that renders SQL in messages (None: SQLAlchemy's default).
     :param failure_exception: what a failure raises (the TestCase's ``failureException``).
+    :param assign_primary_keys: give added instances primary keys on flush and commit.
     :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass of it.
     """
 
@@ -155,6 +159,7 @@ class SessionState:
         strict: bool = False,
         dialect: Any = None,
         failure_exception: type = AssertionError,
+        assign_primary_keys: bool = False,
     ) -> None:
         if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
             raise TypeError(
@@ -176,6 +181,7 @@ class SessionState:
         """The error of a failed commit() or flush() not yet followed by rollback()."""
         self.factory: Optional[SessionFactoryStandIn] = None
         """The test's session factory stand-in, made on first use."""
+        self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -191,6 +197,16 @@ class SessionState:
             for inner in self.transactions[self.transactions.index(transaction) :]:
                 inner.is_active = False
             del self.transactions[self.transactions.index(transaction) :]
+
+    def flushed(self) -> None:
+        """Note that the session flushed (flush(), commit(), a begin() block's commit)."""
+        if self.keys is not None:
+            self.keys.assign(
+                instance
+                for operation in self.history
+                if operation.method in ("add", "add_all", "merge") and operation.happened
+                for instance in added_objects(operation)
+            )
 
     def end_transactions(self) -> None:
         """Note that the session's transaction, and every savepoint in it, ended."""
@@ -558,7 +574,8 @@ class _SyncMethodMock(_MemberMock, MagicMock):
         state: SessionState = self.__dict__["_ast_state"]
         operation = state.history.record(self.__dict__["_ast_member"].name, args, kwargs, False)
         try:
-            return super()._mock_call(*args, **kwargs)
+            # the recorded arguments: an iterator given to add_all() is read once, there
+            return super()._mock_call(*operation.args, **operation.kwargs)
         except BaseException as error:
             operation.error = error
             raise
@@ -578,23 +595,23 @@ class _AsyncMethodMock(_MemberMock, _FastAsyncInit, AsyncMock):
         operation = state.history.record(
             self.__dict__["_ast_member"].name, args, kwargs, True, state.dialect
         )
-        return self._ast_run(operation, args, kwargs)
+        return self._ast_run(operation)
 
-    async def _ast_run(
-        self, operation: Operation, args: Tuple[Any, ...], kwargs: Dict[str, Any]
-    ) -> Any:
+    async def _ast_run(self, operation: Operation) -> Any:
         operation.awaited = True
         state: SessionState = self.__dict__["_ast_state"]
         try:
             if state.failed_flush is not None and operation.method in _NEEDS_TRANSACTION:
                 raise _pending_rollback(state.failed_flush)
-            answer = await self._execute_mock_call(*args, **kwargs)
+            answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
         except BaseException as error:
             operation.error = error
             if operation.method in ("commit", "flush") and state.failed_flush is None:
                 # as a real session after a failed flush: nothing works until rollback()
                 state.failed_flush = error
             raise
+        if operation.method in ("flush", "commit"):
+            state.flushed()
         if operation.method in _ENDS_TRANSACTIONS:
             state.end_transactions()
         return answer
