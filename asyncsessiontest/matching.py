@@ -192,7 +192,32 @@ def _table_name(table: TableClause) -> str:
     return getattr(table, "fullname", None) or table.name
 
 
-class StatementMatcher:
+class _Matcher:
+    """What every matcher does; a matcher without a measure of nearness ranks everything 0."""
+
+    def match(self, executed: Any) -> Tuple[bool, str]:
+        """Return whether ``executed`` matches, and if not, why.
+
+        :param executed: the executed statement.
+        """
+        raise NotImplementedError
+
+    def matches(self, executed: Any) -> bool:
+        """Return whether ``executed`` matches, without saying why not.
+
+        :param executed: the executed statement.
+        """
+        return self.match(executed)[0]
+
+    def closeness(self, executed: Any) -> int:
+        """Rank how near ``executed`` comes to matching, to point at the closest miss.
+
+        :param executed: the executed statement.
+        """
+        return 0
+
+
+class StatementMatcher(_Matcher):
     """Match statements equal to ``statement`` as ``ClauseElement.compare`` judges, values included.
 
     :param statement: the expected statement.
@@ -279,7 +304,7 @@ class StatementMatcher:
         return f"<{render(self.statement, self.dialect)}>"
 
 
-class SqlTextMatcher:
+class SqlTextMatcher(_Matcher):
     """Match statements whose SQL (with placeholders) equals ``sql``, ignoring case and spacing.
 
     :param sql: the expected SQL, as ``str(statement)`` renders it (``WHERE users.id = :id_1``).
@@ -298,25 +323,11 @@ class SqlTextMatcher:
             return True, ""
         return False, "the SQL text differs"
 
-    def matches(self, executed: Any) -> bool:
-        """Return whether ``executed`` matches.
-
-        :param executed: the executed statement.
-        """
-        return self.match(executed)[0]
-
-    def closeness(self, executed: Any) -> int:
-        """Rank how near ``executed`` comes (0: no measure for text).
-
-        :param executed: the executed statement.
-        """
-        return 0
-
     def __repr__(self) -> str:
         return f"<sql {_one_line(self.sql)!r}>"
 
 
-class RegexMatcher:
+class RegexMatcher(_Matcher):
     """Match statements whose SQL (with placeholders) contains a match of ``pattern``.
 
     :param pattern: a compiled regular expression, searched with ``pattern.search``.
@@ -334,25 +345,11 @@ class RegexMatcher:
             return True, ""
         return False, f"no match for {self.pattern.pattern!r} in its SQL"
 
-    def matches(self, executed: Any) -> bool:
-        """Return whether ``executed`` matches.
-
-        :param executed: the executed statement.
-        """
-        return self.match(executed)[0]
-
-    def closeness(self, executed: Any) -> int:
-        """Rank how near ``executed`` comes (0: no measure for a regex).
-
-        :param executed: the executed statement.
-        """
-        return 0
-
     def __repr__(self) -> str:
         return f"<regex {self.pattern.pattern!r}>"
 
 
-class TableMatcher:
+class TableMatcher(_Matcher):
     """Match statements that read or write any of ``tables``.
 
     :param tables: full table names (``schema.name`` where a schema is set).
@@ -381,13 +378,6 @@ class TableMatcher:
         :param executed: the executed statement.
         """
         return bool(_tables_of(executed) & self.tables)
-
-    def closeness(self, executed: Any) -> int:
-        """Rank how near ``executed`` comes (0: a table is matched or not).
-
-        :param executed: the executed statement.
-        """
-        return 0
 
     def __repr__(self) -> str:
         return f"<any statement on {self.label}>"

@@ -78,3 +78,31 @@ def run_tests(*tests: unittest.TestCase) -> RecordingResult:
     result = RecordingResult()
     unittest.TestSuite(tests).run(result)
     return result
+
+
+class FailureTextMixin:
+    """Check a failure's whole text with longMessage on and off, msg absent and given."""
+
+    maxDiff = None
+
+    def assertFailureText(self, assertion, expected):
+        """Fail unless ``assertion(msg)`` fails with ``expected`` as unittest would word it.
+
+        :param assertion: a callable taking ``msg`` and calling the assertion under test.
+        :param expected: the standard message (longMessage on, msg absent).
+        """
+        cases = [
+            (True, None, expected),
+            (False, None, expected),
+            (True, "custom note", expected + " : custom note"),
+            (False, "custom note", "custom note"),
+        ]
+        try:
+            for long_message, msg, text in cases:
+                self.longMessage = long_message
+                with self.subTest(longMessage=long_message, msg=msg):
+                    with self.assertRaises(self.failureException) as cm:
+                        assertion(msg)
+                    self.assertEqual(str(cm.exception), text)
+        finally:
+            self.longMessage = True

@@ -27,6 +27,7 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.sql.elements import ClauseElement
 
 import asyncsessiontest
+from tests.support import FailureTextMixin
 
 Base = declarative_base()
 
@@ -68,34 +69,6 @@ def _run(test_class):
     result = unittest.TestResult()
     test_class("test_it").run(result)
     return result
-
-
-class FailureTextMixin:
-    """Check a failure's whole text with longMessage on and off, msg absent and given."""
-
-    maxDiff = None
-
-    def assertFailureText(self, assertion, expected):
-        """Fail unless ``assertion(msg)`` fails with ``expected`` as unittest would word it.
-
-        :param assertion: a callable taking ``msg`` and calling the assertion under test.
-        :param expected: the standard message (longMessage on, msg absent).
-        """
-        cases = [
-            (True, None, expected),
-            (False, None, expected),
-            (True, "custom note", expected + " : custom note"),
-            (False, "custom note", "custom note"),
-        ]
-        try:
-            for long_message, msg, text_ in cases:
-                self.longMessage = long_message
-                with self.subTest(longMessage=long_message, msg=msg):
-                    with self.assertRaises(self.failureException) as cm:
-                        assertion(msg)
-                    self.assertEqual(str(cm.exception), text_)
-        finally:
-            self.longMessage = True
 
 
 class CaptureTest(asyncsessiontest.AsyncSessionTestCase):
