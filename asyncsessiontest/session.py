@@ -39,7 +39,7 @@ from asyncsessiontest.results import (
 )
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
-from asyncsessiontest.unitofwork import added_objects
+from asyncsessiontest.unitofwork import ADDS, added_objects
 
 __all__ = ["SessionState", "TransactionStandIn", "create_session"]
 
@@ -204,7 +204,7 @@ class SessionState:
             self.keys.assign(
                 instance
                 for operation in self.history
-                if operation.method in ("add", "add_all", "merge") and operation.happened
+                if operation.method in ADDS and operation.happened
                 for instance in added_objects(operation)
             )
 

@@ -6,12 +6,14 @@ from typing import Any, Dict, List, Tuple
 
 from asyncsessiontest.recording import Operation
 
-__all__ = ["COMMITS", "ROLLBACKS", "CLOSES", "UnitOfWork", "added_objects"]
+__all__ = ["ADDS", "CLOSES", "COMMITS", "DELETES", "ROLLBACKS", "UnitOfWork", "added_objects"]
 
 COMMITS = frozenset({"commit", "transaction: commit"})
 ROLLBACKS = frozenset({"rollback", "transaction: rollback"})
 CLOSES = frozenset({"close", "aclose", "__aexit__"})
-_ADDS = frozenset({"add", "add_all", "merge"})
+ADDS = frozenset({"add", "add_all", "merge", "merge_all"})
+"""The operations that put objects in the session (merge_all is SQLAlchemy 2.1's)."""
+DELETES = frozenset({"delete", "delete_all"})
 
 
 def added_objects(operation: Operation) -> List[Any]:
@@ -19,7 +21,7 @@ def added_objects(operation: Operation) -> List[Any]:
 
     :param operation: a recorded operation.
     """
-    if operation.method == "add_all":
+    if operation.method.endswith("_all"):
         instances = operation.args[0] if operation.args else operation.kwargs.get("instances", ())
         return list(instances)
     if operation.args:
@@ -57,7 +59,7 @@ class UnitOfWork:
                 continue
             if not operation.happened:
                 continue
-            if method in _ADDS:
+            if method in ADDS:
                 for instance in added_objects(operation):
                     levels[-1][id(instance)] = (instance, index)
                     self.undone.pop(id(instance), None)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, List
 from sqlalchemy import inspect as sa_inspect
 
 from asyncsessiontest.recording import History, describe_error
-from asyncsessiontest.unitofwork import CLOSES, UnitOfWork, added_objects
+from asyncsessiontest.unitofwork import ADDS, CLOSES, DELETES, UnitOfWork, added_objects
 from asyncsessiontest.wording import times
 
 __all__ = ["UnitOfWorkAssertions"]
@@ -108,7 +108,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         """
         self._asyncsessiontest_check_named(
             "assertAdded",
-            {"add", "add_all", "merge"},
+            ADDS,
             objects_or_classes,
             msg,
             expected=True,
@@ -124,7 +124,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         """
         self._asyncsessiontest_check_named(
             "assertNotAdded",
-            {"add", "add_all", "merge"},
+            ADDS,
             objects_or_classes,
             msg,
             expected=False,
@@ -139,7 +139,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         :raises TypeError: an argument is not an ORM instance.
         """
         self._asyncsessiontest_check_named(
-            "assertDeleted", {"delete"}, objects, msg, expected=True, classes=False
+            "assertDeleted", DELETES, objects, msg, expected=True, classes=False
         )
 
     def assertRefreshed(self, *objects: Any, msg: Any = None) -> None:
@@ -198,7 +198,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
             if op.method in methods and op.happened
             for instance in added_objects(op)
         ]
-        verb = {"add": "added", "delete": "deleted", "refresh": "refreshed"}[sorted(methods)[0]]
+        verb = _VERBS[caller]
         problems = []
         for target in wanted:
             if isinstance(target, type):
@@ -219,6 +219,14 @@ class UnitOfWorkAssertions(_TestCaseBase):
     def _asyncsessiontest_fail(self, msg: Any, standard: str) -> None:
         standard += "\nSession history:\n" + repr(self.session_history)
         self.fail(self._formatMessage(msg, standard))
+
+
+_VERBS = {
+    "assertAdded": "added",
+    "assertNotAdded": "added",
+    "assertDeleted": "deleted",
+    "assertRefreshed": "refreshed",
+}
 
 
 def _check_instances(caller: str, objects: Any, classes: bool) -> None:
