@@ -5,7 +5,7 @@ from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, make_result
-from asyncsessiontest.session import TransactionStandIn
+from asyncsessiontest.transaction import TransactionStandIn
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,8 @@ import contextlib
 import inspect
 import unittest.mock
 from typing import Any, Callable, Dict, List, Optional, Tuple
-from unittest.mock import DEFAULT, AsyncMock, AsyncMockMixin, MagicMock, NonCallableMagicMock
+# _Call is unittest.mock's private call record: the same class on every supported Python
+from unittest.mock import DEFAULT, AsyncMock, MagicMock, _Call, NonCallableMagicMock
 
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound, PendingRollbackError
@@ -28,7 +29,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet, immutabledict
 
 from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass
 from asyncsessiontest.keys import KeyAssigner
+from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
@@ -39,12 +42,10 @@ from asyncsessiontest.results import (
 )
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
+from asyncsessiontest.transaction import TransactionStandIn
 from asyncsessiontest.unitofwork import ADDS, added_objects
 
-__all__ = ["SessionState", "TransactionStandIn", "create_session"]
-
-# unittest.mock's private call record; the same class on every supported Python
-from unittest.mock import _Call
+__all__ = ["SessionState", "create_session"]
 
 # awaited on the session, these end its transaction (as begin()'s block would)
 _ENDS_TRANSACTIONS = frozenset({"commit", "rollback", "close", "aclose", "reset", "invalidate"})
@@ -61,85 +62,6 @@ def _pending_rollback(original: BaseException) -> PendingRollbackError:
         "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
         f"Original exception was: {original}"
     )
-
-
-def _is_mock(value: Any) -> bool:
-    return isinstance(value, (MagicMock, NonCallableMagicMock, AsyncMock))
-
-
-class TransactionStandIn:
-    """What ``session.begin()`` and ``session.begin_nested()`` return.
-
-    Like the real ``AsyncSessionTransaction`` it can be awaited (``await session.begin()``) and
-    used as an async context manager: leaving the block cleanly commits (or releases the
-    savepoint), leaving it by an exception rolls back, and the exception propagates.
-    """
-
-    def __init__(self, state: SessionState, nested: bool) -> None:
-        self._state = state
-        self.nested = nested
-        """True for ``begin_nested()``, a savepoint."""
-        self.is_active = False
-        """True between the start of the transaction and its commit or rollback."""
-
-    @property
-    def session(self) -> Any:
-        """The session mock this transaction belongs to."""
-        return self._state.session
-
-    @property
-    def _kind(self) -> str:
-        return "savepoint" if self.nested else "transaction"
-
-    async def _start(self) -> TransactionStandIn:
-        if not self.is_active:
-            self._state.history.append(Operation(f"{self._kind}: begin"))
-            self._state.transaction_started(self)
-        return self
-
-    def __await__(self) -> Any:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> TransactionStandIn:
-        return await self._start()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if not self.is_active:
-            return  # committed or rolled back inside the block already
-        if exc_type is None:
-            await self.commit()
-        else:
-            await self.rollback()
-
-    async def commit(self) -> None:
-        """Commit this transaction (release it, for a savepoint).
-
-        A transaction's commit runs the ``side_effect`` set on ``session.commit``, if any: that
-        is how a test makes the commit at the end of a ``begin()`` block fail. The block's
-        commit is recorded as ``transaction: commit``, not as a call of ``commit()``.
-        """
-        event = Operation(f"{self._kind}: {'release' if self.nested else 'commit'}")
-        self._state.history.append(event)
-        self._state.transaction_ended(self)
-        if not self.nested:
-            try:
-                await self._state.commit_side_effect()
-            except BaseException as error:
-                event.error = error
-                # as the real transaction does when its commit fails
-                self._state.history.append(Operation("transaction: rollback"))
-                raise
-            self._state.flushed()
-
-    async def rollback(self) -> None:
-        """Roll this transaction back (to the savepoint, for a nested one)."""
-        self._state.history.append(Operation(f"{self._kind}: rollback"))
-        self._state.transaction_ended(self)
-
-    def __repr__(self) -> str:
-        kind = "savepoint" if self.nested else "transaction"
-        state = "active" if self.is_active else "inactive"
-        return f"<TransactionStandIn {kind}, {state}>"
 
 
 class SessionState:
@@ -333,188 +255,7 @@ _RETURN_SPECS: Dict[str, Tuple[type, type]] = {
 }
 
 
-class _Overlay:
-    """A real result seen through the user's configuration of the mock standing for it.
-
-    Only the attributes the user configured on the mock answer from it; every other attribute is
-    the real result's.
-    """
-
-    __slots__ = ("_ast_config", "_ast_real")
-
-    def __init__(self, real: Any, config: Any) -> None:
-        self._ast_real = real
-        self._ast_config = config
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # isinstance() sees the real result's class
-        return type(self._ast_real)
-
-    def __getattr__(self, name: str) -> Any:
-        configured_values = _values_set_on(self._ast_config)
-        if name in configured_values:
-            return configured_values[name]  # a plain value the user set, e.g. rowcount
-        real_attribute = getattr(self._ast_real, name)
-        child = self._ast_config._mock_children.get(name)
-        if not _is_mock(child) or not callable(real_attribute):
-            return real_attribute
-        if inspect.iscoroutinefunction(real_attribute):
-
-            async def call_async(*args: Any, **kwargs: Any) -> Any:
-                configured = await child(*args, **kwargs)
-                if not _is_default_return(child, configured):
-                    return configured
-                return _overlaid(await real_attribute(*args, **kwargs), configured)
-
-            return call_async
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            configured = child(*args, **kwargs)
-            if not _is_default_return(child, configured):
-                return configured
-            return _overlaid(real_attribute(*args, **kwargs), configured)
-
-        return call
-
-    def __iter__(self) -> Any:
-        return iter(self._ast_real)
-
-    def __next__(self) -> Any:
-        return next(self._ast_real)
-
-    def __aiter__(self) -> Any:
-        return self._ast_real.__aiter__()
-
-    async def __anext__(self) -> Any:
-        return await self._ast_real.__anext__()
-
-    def __repr__(self) -> str:
-        return repr(self._ast_real)
-
-
-def _is_default_return(mock: Any, value: Any) -> bool:
-    """Tell whether ``value`` is the return value ``mock`` made itself (nobody set one)."""
-    return (
-        _is_mock(value)
-        and value is mock.__dict__.get("_mock_return_value")
-        and value._mock_new_parent is mock
-        and value._mock_new_name == "()"
-    )
-
-
-def _values_set_on(mock: Any) -> Dict[str, Any]:
-    """Return the plain attributes a user set on ``mock`` (Mock keeps them in its __dict__)."""
-    return {
-        name: value
-        for name, value in mock.__dict__.items()
-        if not name.startswith("_") and name != "method_calls"
-    }
-
-
-def _overlaid(real: Any, config: Any) -> Any:
-    # an untouched default return value configures nothing: hand back the real object as it is
-    if config._mock_children or _values_set_on(config):
-        return _Overlay(real, config)
-    return real
-
-
-_async_attributes: Dict[str, Any] = {}
-
-
-def _async_prototype_attributes() -> Dict[str, Any]:
-    """Return what ``AsyncMockMixin.__init__`` adds to a mock's ``__dict__``, on this Python.
-
-    AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most
-    of the cost of one. The session's coroutine mocks share one prototype's instead (read, never
-    written), with fresh copies of the mutable entries (the await records). Built on first use,
-    not at import: the first AsyncMock of a process reads CodeType's signature, which is slow.
-    """
-    if not _async_attributes:
-        plain, prototype = MagicMock(), AsyncMock()
-        _async_attributes.update(
-            (key, value) for key, value in prototype.__dict__.items() if key not in plain.__dict__
-        )
-    return _async_attributes
-
-
-class _FastAsyncInit:
-    """Initialise an AsyncMock subclass without rebuilding AsyncMockMixin's code object mock."""
-
-    __dict__: Dict[str, Any]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super(AsyncMockMixin, self).__init__(*args, **kwargs)  # type: ignore[misc]
-        for key, value in _async_prototype_attributes().items():
-            if isinstance(value, (list, dict)):
-                value = type(value)()
-            self.__dict__[key] = value
-
-
-_SPECS: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
-_SPEC_KEYS = ("_spec_class", "_spec_set", "_spec_signature", "_mock_methods", "_spec_asyncs")
-
-
-class _FastSpec:
-    """Read a mock's spec once per class, not once per mock."""
-
-    __dict__: Dict[str, Any]
-
-    def _mock_add_spec(
-        self, spec: Any, spec_set: Any, _spec_as_instance: bool = False, _eat_self: bool = False
-    ) -> None:
-        # reading a spec walks dir(spec) testing every name for a coroutine, and Python 3.11
-        # walks dir(None) even without a spec: the answer depends only on the class
-        if spec is None or isinstance(spec, type):
-            key = (spec, bool(spec_set), _spec_as_instance, _eat_self)
-            cached = _SPECS.get(key)
-            if cached is None:
-                super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
-                cached = _SPECS[key] = {name: self.__dict__[name] for name in _SPEC_KEYS}
-            self.__dict__.update(cached)
-            # the list of coroutine names is the one entry a mock may change (mock_add_spec)
-            self.__dict__["_spec_asyncs"] = list(cached["_spec_asyncs"])
-            return
-        super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
-
-
-# bypasses Mock's read-only __class__ property, which reports the spec class
-_set_class = object.__dict__["__class__"].__set__
-
-
-class _SharedClass:
-    """Let mocks share their class until one needs its own.
-
-    Mock gives every instance a class of its own, because setting a magic method on a mock sets
-    it on the mock's class. Building that class is the costliest part of making a mock, and most
-    mocks never have a magic method set: these share their class, and get their own the moment
-    one is set, deleted or re-read from a spec.
-    """
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        return object.__new__(cls)
-
-    def _ast_own_class(self) -> None:
-        if not type(self).__dict__.get("_ast_is_own_class"):
-            own_class = type(type(self).__name__, (type(self),), {"_ast_is_own_class": True})
-            _set_class(self, own_class)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name[:2] == "__" == name[-2:]:
-            self._ast_own_class()
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name: str) -> None:
-        if name[:2] == "__" == name[-2:]:
-            self._ast_own_class()
-        super().__delattr__(name)
-
-    def mock_add_spec(self, spec: Any, spec_set: bool = False) -> None:
-        """Add a spec to the mock, as :meth:`unittest.mock.Mock.mock_add_spec` does."""
-        self._ast_own_class()
-        super().mock_add_spec(spec, spec_set)  # type: ignore[misc]
-
-
-class _MemberMock(_SharedClass, _FastSpec):
+class _MemberMock(SharedClass, FastSpec):
     """Behaviour shared by the mocks of the session's methods (mixed into a mock class)."""
 
     __dict__: Dict[str, Any]
@@ -542,18 +283,18 @@ class _MemberMock(_SharedClass, _FastSpec):
             state["_ast_behaviour"] is not None
             and state["_mock_side_effect"] is None
             and state["_mock_wraps"] is None
-            and (return_value is DEFAULT or _is_default_return(self, return_value))
+            and (return_value is DEFAULT or is_default_return(self, return_value))
         )
 
     def _ast_default(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         """Return the real answer, seen through the default return value if the user touched it."""
         real = self.__dict__["_ast_behaviour"](self.__dict__["_ast_state"], args, kwargs)
         config = self.__dict__["_mock_return_value"]
-        return real if config is DEFAULT else _overlaid(real, config)
+        return real if config is DEFAULT else overlaid(real, config)
 
     def _ast_answer(self, configured: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         """Return what the session answers, given what the plain mock machinery produced."""
-        if not _is_default_return(self, configured) or self.__dict__["_ast_behaviour"] is None:
+        if not is_default_return(self, configured) or self.__dict__["_ast_behaviour"] is None:
             return configured
         return self._ast_default(args, kwargs)
 
@@ -586,7 +327,7 @@ class _SyncMethodMock(_MemberMock, MagicMock):
         return self._ast_answer(super()._execute_mock_call(*args, **kwargs), args, kwargs)
 
 
-class _AsyncMethodMock(_MemberMock, _FastAsyncInit, AsyncMock):
+class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
     """The mock of a coroutine session method."""
 
     def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
@@ -684,7 +425,7 @@ class _SessionMagic:
 _set_return_value = getattr(unittest.mock, "_set_return_value", None)
 
 
-class _SessionMock(_SharedClass, _FastSpec, _FastAsyncInit, AsyncMock):
+class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
     """The session: an ``AsyncMock`` spec'd on the session class."""
 
     def _mock_set_magics(self) -> None:
@@ -726,37 +467,11 @@ class _SessionMock(_SharedClass, _FastSpec, _FastAsyncInit, AsyncMock):
         return child
 
 
-class _Prototype:
-    """A mock's ``__dict__``, to stamp out copies of it far cheaper than building a mock.
-
-    A mock's state is its ``__dict__``: a copy has the prototype's values, with its own copies of
-    the containers (call records, children), which must never be shared.
-    """
-
-    def __init__(self, mock: Any) -> None:
-        self.state = dict(mock.__dict__)
-        self.containers = [
-            (name, type(value))
-            for name, value in self.state.items()
-            if type(value) in (list, dict) or type(value).__mro__[1:2] in ((list,), (dict,))
-        ]
-
-    def stamp(self, mock_class: type, **changes: Any) -> Any:
-        """Return a new instance of ``mock_class`` with the prototype's state and ``changes``."""
-        state = dict(self.state)
-        for name, container in self.containers:
-            state[name] = container(state[name])
-        state.update(changes)
-        mock: Any = object.__new__(mock_class)
-        mock.__dict__.update(state)
-        return mock
+_CHILD_PROTOTYPES: Dict[Tuple[type, str], Prototype] = {}
+_SESSION_PROTOTYPES: Dict[type, Tuple[type, Prototype]] = {}
 
 
-_CHILD_PROTOTYPES: Dict[Tuple[type, str], _Prototype] = {}
-_SESSION_PROTOTYPES: Dict[type, Tuple[type, _Prototype]] = {}
-
-
-def _session_prototype(session_class: type) -> Tuple[type, _Prototype]:
+def _session_prototype(session_class: type) -> Tuple[type, Prototype]:
     """Return the class shared by the sessions of ``session_class``, and their prototype."""
     built = _SessionMock(spec=session_class, name="session")
     built._ast_own_class()  # give the prototype a class of its own, as Mock would
@@ -768,7 +483,7 @@ def _session_prototype(session_class: type) -> Tuple[type, _Prototype]:
         if type(value).__name__ == "MagicProxy"
     }
     shared_class = type(_SessionMock.__name__, (_SessionMock,), magics)
-    return shared_class, _Prototype(built)
+    return shared_class, Prototype(built)
 
 
 def _clone_child(child_class: type, kwargs: Dict[str, Any]) -> Any:
@@ -781,7 +496,7 @@ def _clone_child(child_class: type, kwargs: Dict[str, Any]) -> Any:
     prototype = _CHILD_PROTOTYPES.get((child_class, name))
     if prototype is None:
         built = child_class(name=kwargs.get("name"), _new_name=name)
-        prototype = _CHILD_PROTOTYPES[(child_class, name)] = _Prototype(built)
+        prototype = _CHILD_PROTOTYPES[(child_class, name)] = Prototype(built)
     parent = kwargs.get("parent")
     return prototype.stamp(
         child_class,

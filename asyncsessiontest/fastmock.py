@@ -1,0 +1,136 @@
+"""Make mocks cheaply: the same mocks unittest.mock builds, without most of the building.
+
+Building a mock is slow (a class per instance, a spec read name by name, ~100 magic methods,
+a code-object mock for each AsyncMock): most of a spec'd session's cost. These pieces keep the
+result identical for every use a test makes of it, and are checked across Python 3.8-3.13 by
+the test suite, since some reach into unittest.mock's internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+from unittest.mock import AsyncMock, AsyncMockMixin, MagicMock
+
+__all__ = ["FastAsyncInit", "FastSpec", "Prototype", "SharedClass"]
+
+
+_async_attributes: Dict[str, Any] = {}
+
+
+def _async_prototype_attributes() -> Dict[str, Any]:
+    """Return what ``AsyncMockMixin.__init__`` adds to a mock's ``__dict__``, on this Python.
+
+    AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most
+    of the cost of one. The session's coroutine mocks share one prototype's instead (read, never
+    written), with fresh copies of the mutable entries (the await records). Built on first use,
+    not at import: the first AsyncMock of a process reads CodeType's signature, which is slow.
+    """
+    if not _async_attributes:
+        plain, prototype = MagicMock(), AsyncMock()
+        _async_attributes.update(
+            (key, value) for key, value in prototype.__dict__.items() if key not in plain.__dict__
+        )
+    return _async_attributes
+
+
+class FastAsyncInit:
+    """Initialise an AsyncMock subclass without rebuilding AsyncMockMixin's code object mock."""
+
+    __dict__: Dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super(AsyncMockMixin, self).__init__(*args, **kwargs)  # type: ignore[misc]
+        for key, value in _async_prototype_attributes().items():
+            if isinstance(value, (list, dict)):
+                value = type(value)()
+            self.__dict__[key] = value
+
+
+_SPECS: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+_SPEC_KEYS = ("_spec_class", "_spec_set", "_spec_signature", "_mock_methods", "_spec_asyncs")
+
+
+class FastSpec:
+    """Read a mock's spec once per class, not once per mock."""
+
+    __dict__: Dict[str, Any]
+
+    def _mock_add_spec(
+        self, spec: Any, spec_set: Any, _spec_as_instance: bool = False, _eat_self: bool = False
+    ) -> None:
+        # reading a spec walks dir(spec) testing every name for a coroutine, and Python 3.11
+        # walks dir(None) even without a spec: the answer depends only on the class
+        if spec is None or isinstance(spec, type):
+            key = (spec, bool(spec_set), _spec_as_instance, _eat_self)
+            cached = _SPECS.get(key)
+            if cached is None:
+                super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
+                cached = _SPECS[key] = {name: self.__dict__[name] for name in _SPEC_KEYS}
+            self.__dict__.update(cached)
+            # the list of coroutine names is the one entry a mock may change (mock_add_spec)
+            self.__dict__["_spec_asyncs"] = list(cached["_spec_asyncs"])
+            return
+        super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
+
+
+# bypasses Mock's read-only __class__ property, which reports the spec class
+_set_class = object.__dict__["__class__"].__set__
+
+
+class SharedClass:
+    """Let mocks share their class until one needs its own.
+
+    Mock gives every instance a class of its own, because setting a magic method on a mock sets
+    it on the mock's class. Building that class is the costliest part of making a mock, and most
+    mocks never have a magic method set: these share their class, and get their own the moment
+    one is set, deleted or re-read from a spec.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    def _ast_own_class(self) -> None:
+        if not type(self).__dict__.get("_ast_is_own_class"):
+            own_class = type(type(self).__name__, (type(self),), {"_ast_is_own_class": True})
+            _set_class(self, own_class)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name[:2] == "__" == name[-2:]:
+            self._ast_own_class()
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name[:2] == "__" == name[-2:]:
+            self._ast_own_class()
+        super().__delattr__(name)
+
+    def mock_add_spec(self, spec: Any, spec_set: bool = False) -> None:
+        """Add a spec to the mock, as :meth:`unittest.mock.Mock.mock_add_spec` does."""
+        self._ast_own_class()
+        super().mock_add_spec(spec, spec_set)  # type: ignore[misc]
+
+
+class Prototype:
+    """A mock's ``__dict__``, to stamp out copies of it far cheaper than building a mock.
+
+    A mock's state is its ``__dict__``: a copy has the prototype's values, with its own copies of
+    the containers (call records, children), which must never be shared.
+    """
+
+    def __init__(self, mock: Any) -> None:
+        self.state = dict(mock.__dict__)
+        self.containers = [
+            (name, type(value))
+            for name, value in self.state.items()
+            if type(value) in (list, dict) or type(value).__mro__[1:2] in ((list,), (dict,))
+        ]
+
+    def stamp(self, mock_class: type, **changes: Any) -> Any:
+        """Return a new instance of ``mock_class`` with the prototype's state and ``changes``."""
+        state = dict(self.state)
+        for name, container in self.containers:
+            state[name] = container(state[name])
+        state.update(changes)
+        mock: Any = object.__new__(mock_class)
+        mock.__dict__.update(state)
+        return mock

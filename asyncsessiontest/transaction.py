@@ -1,0 +1,87 @@
+"""What ``session.begin()`` and ``session.begin_nested()`` return: a small real class."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from asyncsessiontest.recording import Operation
+
+if TYPE_CHECKING:
+    from asyncsessiontest.session import SessionState
+
+__all__ = ["TransactionStandIn"]
+
+
+class TransactionStandIn:
+    """What ``session.begin()`` and ``session.begin_nested()`` return.
+
+    Like the real ``AsyncSessionTransaction`` it can be awaited (``await session.begin()``) and
+    used as an async context manager: leaving the block cleanly commits (or releases the
+    savepoint), leaving it by an exception rolls back, and the exception propagates.
+    """
+
+    def __init__(self, state: SessionState, nested: bool) -> None:
+        self._state = state
+        self.nested = nested
+        """True for ``begin_nested()``, a savepoint."""
+        self.is_active = False
+        """True between the start of the transaction and its commit or rollback."""
+
+    @property
+    def session(self) -> Any:
+        """The session mock this transaction belongs to."""
+        return self._state.session
+
+    @property
+    def _kind(self) -> str:
+        return "savepoint" if self.nested else "transaction"
+
+    async def _start(self) -> TransactionStandIn:
+        if not self.is_active:
+            self._state.history.append(Operation(f"{self._kind}: begin"))
+            self._state.transaction_started(self)
+        return self
+
+    def __await__(self) -> Any:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> TransactionStandIn:
+        return await self._start()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if not self.is_active:
+            return  # committed or rolled back inside the block already
+        if exc_type is None:
+            await self.commit()
+        else:
+            await self.rollback()
+
+    async def commit(self) -> None:
+        """Commit this transaction (release it, for a savepoint).
+
+        A transaction's commit runs the ``side_effect`` set on ``session.commit``, if any: that
+        is how a test makes the commit at the end of a ``begin()`` block fail. The block's
+        commit is recorded as ``transaction: commit``, not as a call of ``commit()``.
+        """
+        event = Operation(f"{self._kind}: {'release' if self.nested else 'commit'}")
+        self._state.history.append(event)
+        self._state.transaction_ended(self)
+        if not self.nested:
+            try:
+                await self._state.commit_side_effect()
+            except BaseException as error:
+                event.error = error
+                # as the real transaction does when its commit fails
+                self._state.history.append(Operation("transaction: rollback"))
+                raise
+            self._state.flushed()
+
+    async def rollback(self) -> None:
+        """Roll this transaction back (to the savepoint, for a nested one)."""
+        self._state.history.append(Operation(f"{self._kind}: rollback"))
+        self._state.transaction_ended(self)
+
+    def __repr__(self) -> str:
+        kind = "savepoint" if self.nested else "transaction"
+        state = "active" if self.is_active else "inactive"
+        return f"<TransactionStandIn {kind}, {state}>"
