@@ -13,8 +13,9 @@ import contextlib
 import inspect
 import unittest.mock
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
 # _Call is unittest.mock's private call record: the same class on every supported Python
-from unittest.mock import DEFAULT, AsyncMock, MagicMock, _Call, NonCallableMagicMock
+from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock, _Call
 
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound, PendingRollbackError
