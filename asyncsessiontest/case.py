@@ -111,7 +111,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         self._asyncsessiontest_state = state
         self.addCleanup(self._asyncsessiontest_finish)
         if not self.asyncio_debug:
-            _event_loop_of_this_test().set_debug(False)
+            _event_loop_of_this_test(self).set_debug(False)
         super().setUp()
 
     def run(self, result: Optional[unittest.TestResult] = None) -> Optional[unittest.TestResult]:
@@ -381,9 +381,17 @@ def _import_modules_of(parts: List[str]) -> None:
         )
 
 
-def _event_loop_of_this_test() -> asyncio.AbstractEventLoop:
-    # IsolatedAsyncioTestCase creates the test's loop (in debug mode) and makes it the current
-    # loop before setUp() runs, on every supported Python; nothing runs on it yet
+def _event_loop_of_this_test(test: Any) -> asyncio.AbstractEventLoop:
+    # IsolatedAsyncioTestCase creates the test's loop (in debug mode) before setUp() runs, and
+    # keeps it in a private attribute: _asyncioRunner on 3.11+, _asyncioTestLoop before. The
+    # public fallback, the current loop, is the same loop unless a loop_factory (3.13) is set.
+    runner = getattr(test, "_asyncioRunner", None)
+    if runner is not None:
+        loop: asyncio.AbstractEventLoop = runner.get_loop()
+        return loop
+    if getattr(test, "_asyncioTestLoop", None) is not None:
+        loop = test._asyncioTestLoop
+        return loop
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return asyncio.get_event_loop()
@@ -395,7 +403,13 @@ def _resolve_dialect(dialect: Any) -> Any:
     if isinstance(dialect, str):
         from sqlalchemy.dialects import registry
 
-        return registry.load(dialect)()
+        try:
+            return registry.load(dialect)()
+        except Exception as error:  # NoSuchModuleError, or a driver that is not installed
+            raise ValueError(
+                f"sql_dialect: no SQLAlchemy dialect named {dialect!r} ({error}); give a name "
+                f"such as 'postgresql', 'mysql' or 'sqlite', or a dialect instance"
+            ) from None
     raise TypeError(
         f"sql_dialect must be a dialect instance, a dialect name such as 'postgresql', or None; "
         f"got {dialect!r}"

@@ -35,7 +35,7 @@ class Operation:
     """One call made on the session (or one transaction block entered or left).
 
     :param method: the method's name, e.g. ``"commit"``; for a transaction block, an event
-        such as ``"begin() block: commit"``.
+        such as ``"transaction: commit"`` or ``"savepoint: release"``.
     :param args: the positional arguments.
     :param kwargs: the keyword arguments.
     :param is_coroutine: True when the call returned a coroutine that must be awaited.
@@ -164,7 +164,7 @@ class History(List[Operation]):
         is_coroutine: bool,
         dialect: Any = None,
     ) -> Operation:
-        """Append and return an operation for a call made from two frames up.
+        """Append and return an operation for the call a session method's mock received.
 
         :param method: the method's name.
         :param args: the positional arguments.

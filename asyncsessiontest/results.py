@@ -16,7 +16,14 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
 
-__all__ = ["CannedResult", "make_result", "statement_keys", "to_async_result"]
+__all__ = [
+    "CannedResult",
+    "build_result",
+    "is_dml",
+    "make_result",
+    "statement_keys",
+    "to_async_result",
+]
 
 _DEFAULT_KEY = "column_{}"
 

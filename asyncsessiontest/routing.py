@@ -81,9 +81,9 @@ class Responder:
         :param statement: the executed statement.
         """
         for route in self.routes:
-            if not route.exhausted and route.matcher is not None:
-                if route.matcher.matches(statement):
-                    return route.take(statement)
+            matcher = route.matcher  # a route always has one; a queued answer has none
+            if matcher is not None and not route.exhausted and matcher.matches(statement):
+                return route.take(statement)
         while self.queue and self.queue[0].exhausted:
             self.queue.popleft()
         if self.queue:

@@ -44,12 +44,12 @@ from asyncsessiontest.results import (
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn
-from asyncsessiontest.unitofwork import ADDS, added_objects
+from asyncsessiontest.unitofwork import ADDS, CLOSES, COMMITS, ROLLBACKS, added_objects
 
 __all__ = ["SessionState", "create_session"]
 
 # awaited on the session, these end its transaction (as begin()'s block would)
-_ENDS_TRANSACTIONS = frozenset({"commit", "rollback", "close", "aclose", "reset", "invalidate"})
+_ENDS_TRANSACTIONS = COMMITS | ROLLBACKS | CLOSES | {"reset"}
 # after a failed flush, a real session refuses these until rollback() (PendingRollbackError)
 _NEEDS_TRANSACTION = frozenset(
     {"commit", "flush", "execute", "scalars", "scalar", "stream", "stream_scalars", "get",
@@ -435,6 +435,15 @@ class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
         # only on a session with a class of its own (the shared class has _SessionMagic's)
         if "_mock_methods" in self.__dict__ and type(self).__dict__.get("_ast_is_own_class"):
             super()._mock_set_magics()
+
+    def reset_mock(self, *args: Any, **kwargs: Any) -> None:
+        """Reset the mock as :meth:`unittest.mock.Mock.reset_mock` does, and forget what the
+        assertions read: the session's history and executed statements."""
+        super().reset_mock(*args, **kwargs)
+        state = self.__dict__.get("_ast_state")
+        if state is not None:
+            del state.history[:]
+            state.unmatched.clear()
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # a session instance is not callable; only its methods are

@@ -132,7 +132,9 @@ class StatementAssertions(_TestCaseBase):
             head = f"Expected {target} to be executed once; it was executed {times(count)}."
         else:
             head = f"Expected {target} to be executed; it was not executed."
-        notes = _notes(matcher, statements, results, show_matches=exactly == 0)
+        # too many matches: point at them; too few: point at the closest miss
+        too_many = count > (exactly if exactly is not None else at_least)
+        notes = _notes(matcher, statements, results, show_matches=too_many)
         standard = head + "\n" + _statement_list(statements, notes)
         self.fail(self._formatMessage(msg, standard))
 

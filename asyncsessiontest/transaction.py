@@ -80,8 +80,8 @@ class TransactionStandIn:
         """Roll this transaction back (to the savepoint, for a nested one)."""
         self._state.history.append(Operation(f"{self._kind}: rollback"))
         self._state.transaction_ended(self)
+        self._state.failed_flush = None  # a rollback is what a failed flush waits for
 
     def __repr__(self) -> str:
-        kind = "savepoint" if self.nested else "transaction"
         state = "active" if self.is_active else "inactive"
-        return f"<TransactionStandIn {kind}, {state}>"
+        return f"<TransactionStandIn {self._kind}, {state}>"

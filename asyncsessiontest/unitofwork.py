@@ -9,11 +9,15 @@ from asyncsessiontest.recording import Operation
 __all__ = ["ADDS", "CLOSES", "COMMITS", "DELETES", "ROLLBACKS", "UnitOfWork", "added_objects"]
 
 COMMITS = frozenset({"commit", "transaction: commit"})
-ROLLBACKS = frozenset({"rollback", "transaction: rollback"})
+"""The session's commits: an awaited commit(), and a begin() block left cleanly."""
+ROLLBACKS = frozenset({"rollback", "invalidate", "transaction: rollback"})
+"""The transaction's rollbacks: invalidate() rolls back too, dropping the connection."""
 CLOSES = frozenset({"close", "aclose", "__aexit__"})
+"""What closes the session: close(), aclose(), leaving ``async with session``."""
 ADDS = frozenset({"add", "add_all", "merge", "merge_all"})
 """The operations that put objects in the session (merge_all is SQLAlchemy 2.1's)."""
 DELETES = frozenset({"delete", "delete_all"})
+"""The operations that delete objects (delete_all is SQLAlchemy 2.1's)."""
 
 
 def added_objects(operation: Operation) -> List[Any]:

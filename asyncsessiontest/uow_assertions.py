@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import unittest
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING, AbstractSet, Any, List
 
 from sqlalchemy import inspect as sa_inspect
 
 from asyncsessiontest.recording import History, describe_error
-from asyncsessiontest.unitofwork import ADDS, CLOSES, DELETES, UnitOfWork, added_objects
+from asyncsessiontest.unitofwork import (
+    ADDS,
+    CLOSES,
+    COMMITS,
+    DELETES,
+    ROLLBACKS,
+    UnitOfWork,
+    added_objects,
+)
 from asyncsessiontest.wording import times
 
 __all__ = ["UnitOfWorkAssertions"]
@@ -46,7 +54,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         if not objects:
             if not work.commits:
                 self._asyncsessiontest_fail(
-                    msg, "Expected a commit; " + self._asyncsessiontest_why_not("commit")
+                    msg, "Expected a commit; " + self._asyncsessiontest_why_not(COMMITS)
                 )
             return
         problems = []
@@ -82,7 +90,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         """
         work = UnitOfWork(self.session_history)
         if not work.rollbacks:
-            reason = self._asyncsessiontest_why_not("rollback")
+            reason = self._asyncsessiontest_why_not(ROLLBACKS)
             if work.savepoint_rollbacks:
                 reason += " (only a savepoint was rolled back)"
             self._asyncsessiontest_fail(msg, "Expected a rollback; " + reason)
@@ -160,7 +168,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
         """
         if not any(op.method == "flush" and op.happened for op in self.session_history):
             self._asyncsessiontest_fail(
-                msg, "Expected a flush; " + self._asyncsessiontest_why_not("flush")
+                msg, "Expected a flush; " + self._asyncsessiontest_why_not({"flush"})
             )
 
     def assertClosed(self, msg: Any = None) -> None:
@@ -171,19 +179,19 @@ class UnitOfWorkAssertions(_TestCaseBase):
         """
         if not any(op.method in CLOSES and op.happened for op in self.session_history):
             self._asyncsessiontest_fail(
-                msg, "Expected the session to be closed; " + self._asyncsessiontest_why_not("close")
+                msg, "Expected the session to be closed; " + self._asyncsessiontest_why_not(CLOSES)
             )
 
-    def _asyncsessiontest_why_not(self, method: str) -> str:
-        calls = [op for op in self.session_history if op.method == method]
+    def _asyncsessiontest_why_not(self, methods: AbstractSet[str]) -> str:
+        calls = [op for op in self.session_history if op.method in methods]
         unawaited = [op for op in calls if op.is_coroutine and not op.awaited]
-        failed = [op.error for op in calls if op.error is not None]
         if unawaited:
-            return (
-                f"{method}() was called {times(len(unawaited))} but never awaited: missing await?"
-            )
-        if failed:
-            return f"{method}() raised {describe_error(failed[-1])}"
+            name = unawaited[0].method
+            count = sum(1 for op in unawaited if op.method == name)
+            return f"{name}() was called {times(count)} but never awaited: missing await?"
+        failed = [op for op in calls if op.error is not None]
+        if failed and failed[-1].error is not None:
+            return f"{failed[-1].describe_call()} raised {describe_error(failed[-1].error)}"
         return "none happened."
 
     def _asyncsessiontest_check_named(

@@ -27,9 +27,18 @@ def then_check(test_method: Callable[..., Any], check: Callable[[], None]) -> Ca
         await test_method()
         check()
 
-    def checked_function() -> None:
-        test_method()
+    async def then_check_awaited(awaitable: Any) -> None:
+        await awaitable
         check()
+
+    def checked_function() -> Any:
+        result = test_method()
+        if inspect.isawaitable(result):
+            # a plain function returning a coroutine (a sync decorator on an async test):
+            # unittest awaits it, so the check comes after it
+            return then_check_awaited(result)
+        check()
+        return result
 
     checked: Callable[..., Any]
     if inspect.iscoroutinefunction(test_method):

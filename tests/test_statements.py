@@ -439,8 +439,8 @@ class AssertionTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMixin):
             "Expected a statement matching <SELECT users.id FROM users WHERE users.id = 1> to "
             "be executed once; it was executed 2 times.\n"
             "Statements executed (2):\n"
-            "1. SELECT users.id FROM users WHERE users.id = 1\n"
-            "2. SELECT users.id FROM users WHERE users.id = 1",
+            "1. SELECT users.id FROM users WHERE users.id = 1   <- matches\n"
+            "2. SELECT users.id FROM users WHERE users.id = 1   <- matches",
         )
 
     async def test_assert_executed_once_with_params(self):
