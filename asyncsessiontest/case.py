@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import matcher_for
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, build_result
@@ -261,10 +262,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :param times: how many executions raise it; None for no limit.
         :raises TypeError: ``exc`` is not an exception.
         """
-        if not (
-            isinstance(exc, BaseException)
-            or (isinstance(exc, type) and issubclass(exc, BaseException))
-        ):
+        if not is_exception(exc):
             raise TypeError(
                 f"addException(): exc must be an exception instance or class, got {exc!r}"
             )

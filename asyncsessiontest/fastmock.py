@@ -126,7 +126,11 @@ class Prototype:
         ]
 
     def stamp(self, mock_class: type, **changes: Any) -> Any:
-        """Return a new instance of ``mock_class`` with the prototype's state and ``changes``."""
+        """Return a new instance of ``mock_class`` with the prototype's state and ``changes``.
+
+        :param mock_class: the class of the new mock.
+        :param changes: ``__dict__`` entries that differ from the prototype's (its parent...).
+        """
         state = dict(self.state)
         for name, container in self.containers:
             state[name] = container(state[name])

@@ -221,6 +221,7 @@ class StatementMatcher(_Matcher):
     """Match statements equal to ``statement`` as ``ClauseElement.compare`` judges, values included.
 
     :param statement: the expected statement.
+    :param dialect: the dialect its repr renders SQL with (None: SQLAlchemy's default).
     """
 
     def __init__(self, statement: ClauseElement, dialect: Any = None) -> None:

@@ -78,7 +78,11 @@ class _Overlay:
 
 
 def is_default_return(mock: Any, value: Any) -> bool:
-    """Tell whether ``value`` is the return value ``mock`` made itself (nobody set one)."""
+    """Tell whether ``value`` is the return value ``mock`` made itself (nobody set one).
+
+    :param mock: a mock.
+    :param value: what calling it gave.
+    """
     return (
         _is_mock(value)
         and value is mock.__dict__.get("_mock_return_value")
@@ -97,7 +101,13 @@ def _values_set_on(mock: Any) -> Dict[str, Any]:
 
 
 def overlaid(real: Any, config: Any) -> Any:
-    # an untouched default return value configures nothing: hand back the real object as it is
+    """Return ``real`` seen through what the user configured on ``config``.
+
+    An untouched default return value configures nothing: ``real`` comes back as it is.
+
+    :param real: the real result (or a real object a result method returned).
+    :param config: the mock standing for it, as the user may have configured it.
+    """
     if config._mock_children or _values_set_on(config):
         return _Overlay(real, config)
     return real

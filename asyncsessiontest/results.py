@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
+
+from asyncsessiontest.kinds import is_orm_instance
 
 __all__ = [
     "CannedResult",
@@ -45,6 +46,11 @@ class CannedResult(_IteratorResult):
     Build it with :func:`make_result`. It behaves like the result of one execution: consuming it
     empties it, as in production. :class:`~asyncsessiontest.AsyncSessionTestCase` hands every
     execution a fresh copy (:meth:`fresh`).
+
+    :param keys: the column names, or None for a statement without rows (DML without RETURNING).
+    :param rows: the rows, as tuples.
+    :param rowcount: the row count to report, or None for -1.
+    :param naming: how the rows meet a statement's columns: by name, by position, or explicit.
     """
 
     rowcount: int
@@ -118,10 +124,6 @@ def _closed_rows() -> Iterator[Tuple[Any, ...]]:
     yield ()  # a generator: it raises on the first fetch, not when built
 
 
-def _is_mapped_instance(value: Any) -> bool:
-    return sa_inspect(value, raiseerr=False) is not None and not isinstance(value, type)
-
-
 def _row_kind(row: Any) -> str:
     if isinstance(row, Row) or (isinstance(row, tuple) and hasattr(row, "_fields")):
         return "named"
@@ -129,7 +131,7 @@ def _row_kind(row: Any) -> str:
         return "tuple"
     if isinstance(row, dict):
         return "dict"
-    if _is_mapped_instance(row):
+    if is_orm_instance(row):
         return "instance"
     return "value"
 

@@ -7,6 +7,7 @@ from typing import Any, Deque, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import inspect as sa_inspect
 
+from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import Matcher, render
 from asyncsessiontest.results import CannedResult, statement_keys
 
@@ -137,7 +138,7 @@ class ObjectStore:
         :raises TypeError: one of them is not an instance of a mapped class.
         """
         for instance in instances:
-            if isinstance(instance, type) or sa_inspect(instance, raiseerr=False) is None:
+            if not is_orm_instance(instance):
                 raise TypeError(
                     f"addObject(): {instance!r} is not an instance of a mapped class; "
                     f"give ORM instances, e.g. self.addObject(User(id=1))"

@@ -32,6 +32,7 @@ from sqlalchemy.util import IdentitySet, immutabledict
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass
 from asyncsessiontest.keys import KeyAssigner
+from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
@@ -109,12 +110,18 @@ class SessionState:
     # -- transactions -----------------------------------------------------------------------
 
     def transaction_started(self, transaction: TransactionStandIn) -> None:
-        """Note that ``transaction`` began."""
+        """Note that ``transaction`` began.
+
+        :param transaction: the transaction or savepoint.
+        """
         transaction.is_active = True
         self.transactions.append(transaction)
 
     def transaction_ended(self, transaction: TransactionStandIn) -> None:
-        """Note that ``transaction`` (and any savepoint inside it) ended."""
+        """Note that ``transaction`` (and any savepoint inside it) ended.
+
+        :param transaction: the transaction or savepoint.
+        """
         transaction.is_active = False
         if transaction in self.transactions:
             for inner in self.transactions[self.transactions.index(transaction) :]:
@@ -143,15 +150,11 @@ class SessionState:
         effect = getattr(commit, "side_effect", None)
         if effect is None:
             return
-        if isinstance(effect, BaseException) or (
-            isinstance(effect, type) and issubclass(effect, BaseException)
-        ):
+        if is_exception(effect):
             raise effect
         if not callable(effect):
             value = next(effect)
-            if isinstance(value, BaseException) or (
-                isinstance(value, type) and issubclass(value, BaseException)
-            ):
+            if is_exception(value):
                 raise value
             return
         outcome = effect()
@@ -159,7 +162,10 @@ class SessionState:
             await outcome
 
     def current_transaction(self, nested: bool) -> Optional[TransactionStandIn]:
-        """Return the innermost open transaction (a savepoint if ``nested``), or None."""
+        """Return the innermost open transaction (a savepoint if ``nested``), or None.
+
+        :param nested: look for a savepoint rather than the transaction.
+        """
         for transaction in reversed(self.transactions):
             if transaction.nested == nested:
                 return transaction
@@ -172,6 +178,8 @@ class SessionState:
 
         A routed or queued answer if one applies; otherwise what an empty database gives, or,
         in strict mode, a failure naming the statement and why each route did not match.
+
+        :param statement: the executed statement.
         """
         answer = self.responder.respond(statement)
         if answer is not None:
@@ -186,7 +194,11 @@ class SessionState:
         return make_result(columns=statement_keys(statement) or None)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
-        """Return the object ``get(entity, ident)`` finds among those added, or None."""
+        """Return the object ``get(entity, ident)`` finds among those added, or None.
+
+        :param entity: a mapped class.
+        :param ident: a primary key.
+        """
         return self.objects.find(entity, ident)
 
 

@@ -13,8 +13,11 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 __all__ = ["ASYNC", "ATTRIBUTE", "SYNC", "Member", "ClassShape", "shape_of"]
 
 ASYNC = "async"
+"""A coroutine method: its mock is an AsyncMock."""
 SYNC = "sync"
+"""A plain method: its mock's result is not awaitable."""
 ATTRIBUTE = "attribute"
+"""A property or class attribute: not a method."""
 
 
 class Member(NamedTuple):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from asyncsessiontest.matching import Matcher, matcher_for
 from asyncsessiontest.recording import ExecutedStatement
 from asyncsessiontest.session import SessionState
-from asyncsessiontest.wording import times
+from asyncsessiontest.wording import statements, times, were
 
 __all__ = ["StatementAssertions"]
 
@@ -82,8 +82,8 @@ class StatementAssertions(_TestCaseBase):
         executed = [op for op in self.executed_statements if op.awaited]
         if len(executed) != expected:
             standard = (
-                f"Expected {_statements(expected)} to be executed; "
-                f"{_were(len(executed))} executed.\n" + _statement_list(self.executed_statements)
+                f"Expected {statements(expected)} to be executed; "
+                f"{were(len(executed))} executed.\n" + _statement_list(self.executed_statements)
             )
             self.fail(self._formatMessage(msg, standard))
 
@@ -163,8 +163,8 @@ class _StatementCounter:
         count = sum(1 for op in block if op.awaited)
         if count != self._expected:
             standard = (
-                f"Expected {_statements(self._expected)} to be executed in the block; "
-                f"{_were(count)} executed.\n" + _statement_list(block)
+                f"Expected {statements(self._expected)} to be executed in the block; "
+                f"{were(count)} executed.\n" + _statement_list(block)
             )
             self._test.fail(self._test._formatMessage(self._msg, standard))
 
@@ -172,14 +172,6 @@ class _StatementCounter:
 def _check_count(caller: str, expected: Any) -> None:
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
         raise TypeError(f"{caller}(): expected must be a non-negative int, got {expected!r}")
-
-
-def _statements(count: int) -> str:
-    return "1 statement" if count == 1 else f"{count} statements"
-
-
-def _were(count: int) -> str:
-    return "1 was" if count == 1 else f"{count} were"
 
 
 def _match(

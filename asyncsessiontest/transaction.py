@@ -18,6 +18,9 @@ class TransactionStandIn:
     Like the real ``AsyncSessionTransaction`` it can be awaited (``await session.begin()``) and
     used as an async context manager: leaving the block cleanly commits (or releases the
     savepoint), leaving it by an exception rolls back, and the exception propagates.
+
+    :param state: the state of the session it belongs to.
+    :param nested: True for ``begin_nested()``.
     """
 
     def __init__(self, state: SessionState, nested: bool) -> None:

@@ -47,6 +47,7 @@ class UnitOfWork:
         self.rollbacks: List[int] = []
         """Indexes of the transaction's rollbacks (not savepoints')."""
         self.savepoint_rollbacks: List[int] = []
+        """Indexes of the savepoints' rollbacks."""
         self.committed: Dict[int, Tuple[Any, int, int]] = {}
         """id(object) -> (object, index of its add, index of the commit that committed it)."""
         self.undone: Dict[int, Tuple[Any, int, int]] = {}

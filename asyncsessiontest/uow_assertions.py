@@ -5,8 +5,7 @@ from __future__ import annotations
 import unittest
 from typing import TYPE_CHECKING, AbstractSet, Any, List
 
-from sqlalchemy import inspect as sa_inspect
-
+from asyncsessiontest.kinds import is_mapped_class, is_orm_instance
 from asyncsessiontest.recording import History, describe_error
 from asyncsessiontest.unitofwork import (
     ADDS,
@@ -239,9 +238,7 @@ _VERBS = {
 
 def _check_instances(caller: str, objects: Any, classes: bool) -> None:
     for target in objects:
-        if isinstance(target, type) and classes and sa_inspect(target, raiseerr=False) is not None:
-            continue
-        if not isinstance(target, type) and sa_inspect(target, raiseerr=False) is not None:
+        if is_orm_instance(target) or (classes and is_mapped_class(target)):
             continue
         wanted = "ORM instances or mapped classes" if classes else "ORM instances"
         raise TypeError(f"{caller}(): {target!r} is not an ORM instance; give {wanted}")
