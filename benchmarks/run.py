@@ -73,69 +73,49 @@ for _number in range({count}):
     setattr(Suite, f"test_{{_number:05d}}", _make(_number))
 '''
 
+# The work of one test, done with asyncsessiontest and done by hand with a stock mock.
+OURS = """
+class Suite(AsyncSessionTestCase):
+    asyncio_debug = {debug}
+
+    async def work(self, statement, user, found):
+        self.addResult([found], statement=statement)
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.assertCommitted(user)
+        self.assertExecutedOnce(statement)
+"""
+
+BY_HAND = """
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.session = {make_mock}
+
+    async def work(self, statement, user, found):
+        self.session.execute.return_value = MagicMock()
+        self.session.execute.return_value.scalar_one.return_value = found
+        result = (await self.session.execute(statement)).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.session.commit.assert_awaited_once()
+        self.session.add.assert_called_once_with(user)
+        self.session.execute.assert_awaited_once()
+"""
+
 SUITES: Dict[str, str] = {
-    "bare": '''
+    "bare": """
 class Suite(unittest.IsolatedAsyncioTestCase):
     async def work(self, statement, user, found):
         pass
-''',
-    "asyncsessiontest": '''
-class Suite(AsyncSessionTestCase):
-    async def work(self, statement, user, found):
-        self.addResult([found], statement=statement)
-        result = (await self.session.execute(statement)).scalar_one()
-        assert result is found
-        self.session.add(user)
-        await self.session.commit()
-        self.assertCommitted(user)
-        self.assertExecutedOnce(statement)
-''',
-    "asyncsessiontest_nodebug": '''
-class Suite(AsyncSessionTestCase):
-    asyncio_debug = False
-
-    async def work(self, statement, user, found):
-        self.addResult([found], statement=statement)
-        result = (await self.session.execute(statement)).scalar_one()
-        assert result is found
-        self.session.add(user)
-        await self.session.commit()
-        self.assertCommitted(user)
-        self.assertExecutedOnce(statement)
-''',
-    "asyncmock_spec": '''
-class Suite(unittest.IsolatedAsyncioTestCase):
-    async def asyncSetUp(self):
-        self.session = AsyncMock(spec=AsyncSession)
-
-    async def work(self, statement, user, found):
-        self.session.execute.return_value = MagicMock()
-        self.session.execute.return_value.scalar_one.return_value = found
-        result = (await self.session.execute(statement)).scalar_one()
-        assert result is found
-        self.session.add(user)
-        await self.session.commit()
-        self.session.commit.assert_awaited_once()
-        self.session.add.assert_called_once_with(user)
-        self.session.execute.assert_awaited_once()
-''',
-    "create_autospec": '''
-class Suite(unittest.IsolatedAsyncioTestCase):
-    async def asyncSetUp(self):
-        self.session = create_autospec(AsyncSession, instance=True)
-
-    async def work(self, statement, user, found):
-        self.session.execute.return_value = MagicMock()
-        self.session.execute.return_value.scalar_one.return_value = found
-        result = (await self.session.execute(statement)).scalar_one()
-        assert result is found
-        self.session.add(user)
-        await self.session.commit()
-        self.session.commit.assert_awaited_once()
-        self.session.add.assert_called_once_with(user)
-        self.session.execute.assert_awaited_once()
-''',
-    "aiosqlite": '''
+""",
+    "asyncsessiontest": OURS.format(debug=True),
+    "asyncsessiontest_nodebug": OURS.format(debug=False),
+    "asyncmock_spec": BY_HAND.format(make_mock="AsyncMock(spec=AsyncSession)"),
+    "create_autospec": BY_HAND.format(make_mock="create_autospec(AsyncSession, instance=True)"),
+    "aiosqlite": """
 class Suite(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         self.engine = create_async_engine("sqlite+aiosqlite://")
@@ -156,7 +136,7 @@ class Suite(unittest.IsolatedAsyncioTestCase):
         await self.session.commit()
         count = await self.session.scalar(sa.select(sa.func.count()).select_from(User))
         assert count == 2
-''',
+""",
 }
 
 # Suites too slow to run at full size are measured on fewer tests; per-test figures compare.
