@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 else:
     _TestCaseBase = object
 
-_FINISHED = "finished"
+# what a finished test keeps instead of its session state (suites keep test objects alive)
+_FINISHED = object()
 
 
 class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
@@ -108,7 +109,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             failure_exception=self.failureException,
             assign_primary_keys=self.assign_primary_keys,
         )
-        self._asyncsessiontest_session = create_session(state)
+        create_session(state)
         self._asyncsessiontest_state = state
         self.addCleanup(self._asyncsessiontest_finish)
         if not self.asyncio_debug:
@@ -163,8 +164,6 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             self.__dict__.setdefault("_asyncioTestContext", contextvars.copy_context())
 
     def _asyncsessiontest_finish(self) -> None:
-        # drop the session so a finished test holds no mocks (suites keep tests alive)
-        self._asyncsessiontest_session = _FINISHED
         self._asyncsessiontest_state = _FINISHED
 
     # -- code that builds its own sessions -----------------------------------------------------
@@ -318,15 +317,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         it answers like a session over an empty database: ``execute()`` returns a real, empty
         ``Result``, ``get()`` returns None.
         """
-        session = self.__dict__.get("_asyncsessiontest_session")
-        if session is None:
-            raise SessionNotSetUpError(_not_set_up_message(type(self)))
-        if session is _FINISHED:
-            raise SessionNotSetUpError(
-                f"self.session of {type(self).__name__} is only available while a test runs "
-                f"(from setUp() to the cleanups); each test gets a new one."
-            )
-        return session
+        return self._asyncsessiontest.session
 
     @session.setter
     def session(self, value: Any) -> None:
@@ -338,9 +329,16 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
 
     @property
     def _asyncsessiontest(self) -> SessionState:
-        self.session  # noqa: B018  # raises the helpful error when setUp was skipped
-        state: SessionState = self._asyncsessiontest_state
-        return state
+        state = self.__dict__.get("_asyncsessiontest_state")
+        if state is None:
+            raise SessionNotSetUpError(_not_set_up_message(type(self)))
+        if state is _FINISHED:
+            raise SessionNotSetUpError(
+                f"self.session of {type(self).__name__} is only available while a test runs "
+                f"(from setUp() to the cleanups); each test gets a new one."
+            )
+        session_state: SessionState = state
+        return session_state
 
 
 def _end_of_test_problems(state: SessionState, check_awaited: bool) -> List[str]:
