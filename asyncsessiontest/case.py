@@ -23,7 +23,6 @@ from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import SessionState, create_session
 from asyncsessiontest.statement_assertions import StatementAssertions
 from asyncsessiontest.uow_assertions import UnitOfWorkAssertions
-from asyncsessiontest.wrapping import then_check
 
 __all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
 
@@ -116,26 +115,14 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             _event_loop_of_this_test(self).set_debug(False)
         super().setUp()
 
-    def run(self, result: Optional[unittest.TestResult] = None) -> Optional[unittest.TestResult]:
-        """Run the test, then, if it passed, the end-of-test checks (see :attr:`strict` and
-        :attr:`check_awaited`), as part of the test: a test that already failed reports only
-        its own failure, of which leftovers are usually a consequence."""
-        name = self._testMethodName
-        test_method = getattr(self, name, None)
-        if test_method is None or not callable(test_method):
-            return super().run(result)
-        # runners may have set the method on the instance already (pytest does): put back
-        # exactly what was there
-        missing = object()
-        previous = self.__dict__.get(name, missing)
-        self.__dict__[name] = then_check(test_method, self._asyncsessiontest_check_end)
-        try:
-            return super().run(result)
-        finally:
-            if previous is missing:
-                del self.__dict__[name]
-            else:
-                self.__dict__[name] = previous
+    def _callTestMethod(self, method: Any) -> None:
+        # Run the test method, then, if it passed, the end-of-test checks (see strict and
+        # check_awaited), as part of the test: a test that already failed reports only its own
+        # failure, of which leftovers are usually a consequence. unittest calls this hook for
+        # the test method alone, on every Python since 3.8 (the tests check it on each); a
+        # wrapper around the method would cost more, in every test, than this one frame.
+        super()._callTestMethod(method)  # type: ignore[misc]
+        self._asyncsessiontest_check_end()
 
     def _asyncsessiontest_check_end(self) -> None:
         state = self.__dict__.get("_asyncsessiontest_state")
@@ -164,7 +151,10 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             self.__dict__.setdefault("_asyncioTestContext", contextvars.copy_context())
 
     def _asyncsessiontest_finish(self) -> None:
+        state = self.__dict__.get("_asyncsessiontest_state")
         self._asyncsessiontest_state = _FINISHED
+        if isinstance(state, SessionState):
+            state.release()
 
     # -- code that builds its own sessions -----------------------------------------------------
 

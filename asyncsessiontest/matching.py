@@ -155,6 +155,7 @@ def _compare(executed: ClauseElement, expected: ClauseElement, **options: Any) -
 
 
 _STRUCTURES: Dict[Tuple[Any, Any], bool] = {}
+_NOT_YET = object()
 _MAX_STRUCTURES = 10_000
 
 
@@ -227,14 +228,24 @@ class StatementMatcher(_Matcher):
     def __init__(self, statement: ClauseElement, dialect: Any = None) -> None:
         self.statement = statement
         self.dialect = dialect
-        self._key = _cache_key(statement)
-        self._values = None if self._key is None else _values_of(self._key)
+        # worked out on first need: most executions are of the very statement routed, or none
+        self._key: Any = _NOT_YET
+        self._values: Any = None
+
+    def _expected_key(self) -> Any:
+        """Return the expected statement's cache key (None if it has none), reading it once."""
+        if self._key is _NOT_YET:
+            self._key = _cache_key(self.statement)
+            self._values = None if self._key is None else _values_of(self._key)
+        return self._key
 
     def match(self, executed: Any) -> Tuple[bool, str]:
         """Return whether ``executed`` matches, and if not, why.
 
         :param executed: the executed statement.
         """
+        if executed is self.statement:
+            return True, ""
         if not isinstance(executed, ClauseElement):
             return False, f"not a SQLAlchemy statement: {executed!r}"
         if not self._same_structure(executed):
@@ -260,7 +271,7 @@ class StatementMatcher(_Matcher):
 
         :param executed: the executed statement.
         """
-        return (
+        return executed is self.statement or (
             isinstance(executed, ClauseElement)
             and self._same_structure(executed)
             and self._same_values(executed)
@@ -269,12 +280,12 @@ class StatementMatcher(_Matcher):
     def _same_structure(self, executed: ClauseElement) -> bool:
         # compare() costs ~0.1 ms; cache keys (memoised on each statement) say the same for
         # statements built the same way, and compare()'s verdict on two structures is kept
-        theirs = _cache_key(executed)
-        if self._key is None or theirs is None:
+        ours, theirs = self._expected_key(), _cache_key(executed)
+        if ours is None or theirs is None:
             return _compare(executed, self.statement, compare_values=False)
-        if theirs.key == self._key.key:
+        if theirs.key == ours.key:
             return True
-        pair = (self._key.key, theirs.key)
+        pair = (ours.key, theirs.key)
         same = _STRUCTURES.get(pair)
         if same is None:
             # e.g. an ORM-annotated column (User.id) and its table column: equal, other keys
@@ -285,10 +296,10 @@ class StatementMatcher(_Matcher):
         return same
 
     def _same_values(self, executed: ClauseElement) -> bool:
-        theirs = _cache_key(executed)
-        if self._key is None or theirs is None:
+        ours, theirs = self._expected_key(), _cache_key(executed)
+        if ours is None or theirs is None:
             return _compare(executed, self.statement)
-        return _values_of(theirs) == self._values
+        return bool(_values_of(theirs) == self._values)
 
     def closeness(self, executed: Any) -> int:
         """Rank how near ``executed`` comes: 2 same but for values, 1 same tables, 0 neither.

@@ -741,6 +741,8 @@ def run_test(case_class, name):
 def failure_message(traceback_text, exception_name="AssertionError"):
     """Return the message of the exception a failure's traceback text ends with."""
     marker = f"\n{exception_name}: "
+    # a failure raised by the library alone has no traceback lines before the message
+    traceback_text = "\n" + traceback_text
     return traceback_text[traceback_text.rindex(marker) + len(marker) :].rstrip("\n")
 
 

@@ -547,6 +547,59 @@ class PlainMockUseTest(AsyncSessionTestCase):
         self.session.add(User())
         self.assertEqual([name for name, _, _ in self.session.mock_calls], ["execute", "execute", "add"])
 
+    async def test_call_records_are_those_of_a_stock_mock(self):
+        # the records are kept without Mock's own bookkeeping: they must be the same, read
+        # through every view of them, as those of AsyncMock(spec=AsyncSession)
+        stock = mock.AsyncMock(spec=AsyncSession)
+        statement, user = select(User), User()
+
+        async def calls(session):
+            await session.execute(statement, {"x": 1})
+            session.add(user)
+            await session.commit()
+            session.add(user, _warn=False)
+
+        await calls(self.session)
+        await calls(stock)
+        for view in ("mock_calls", "method_calls"):
+            with self.subTest(view):
+                self.assertEqual(getattr(self.session, view), getattr(stock, view))
+                self.assertEqual(
+                    [str(record) for record in getattr(self.session, view)],
+                    [str(record) for record in getattr(stock, view)],
+                )
+        for name in ("execute", "add", "commit"):
+            ours, theirs = getattr(self.session, name), getattr(stock, name)
+            for view in ("called", "call_count", "call_args", "call_args_list", "mock_calls"):
+                with self.subTest(f"{name}.{view}"):
+                    self.assertEqual(getattr(ours, view), getattr(theirs, view))
+        for name in ("execute", "commit"):
+            ours, theirs = getattr(self.session, name), getattr(stock, name)
+            for view in ("await_count", "await_args", "await_args_list"):
+                with self.subTest(f"{name}.{view}"):
+                    self.assertEqual(getattr(ours, view), getattr(theirs, view))
+
+    async def test_call_records_reach_a_mock_the_session_is_attached_to(self):
+        manager, stock_manager = mock.MagicMock(), mock.MagicMock()
+        stock = mock.AsyncMock(spec=AsyncSession)
+        manager.attach_mock(self.session, "session")
+        stock_manager.attach_mock(stock, "session")
+        for session in (self.session, stock):
+            session.add(User)
+            await session.flush()
+        self.assertEqual(manager.mock_calls, stock_manager.mock_calls)
+        self.assertEqual(manager.method_calls, stock_manager.method_calls)
+        self.assertEqual(
+            [str(record) for record in manager.mock_calls],
+            ["call.session.add(<class 'tests.support.User'>)", "call.session.flush()"],
+        )
+
+    def test_mock_add_spec_takes_away_methods_used_before(self):
+        self.session.add(User())
+        self.session.mock_add_spec(["execute"])
+        with self.assertRaisesRegex(AttributeError, "'add'"):
+            self.session.add  # noqa: B018  (the lookup is what fails)
+
     async def test_called_but_not_awaited(self):
         coroutine = self.session.commit()
         self.assertEqual(self.session.commit.call_count, 1)
