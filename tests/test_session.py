@@ -565,8 +565,8 @@ class PlainMockUseTest(AsyncSessionTestCase):
             with self.subTest(view):
                 self.assertEqual(getattr(self.session, view), getattr(stock, view))
                 self.assertEqual(
-                    [str(record) for record in getattr(self.session, view)],
-                    [str(record) for record in getattr(stock, view)],
+                    [(str(record), vars(record)) for record in getattr(self.session, view)],
+                    [(str(record), vars(record)) for record in getattr(stock, view)],
                 )
         for name in ("execute", "add", "commit"):
             ours, theirs = getattr(self.session, name), getattr(stock, name)
@@ -578,6 +578,12 @@ class PlainMockUseTest(AsyncSessionTestCase):
             for view in ("await_count", "await_args", "await_args_list"):
                 with self.subTest(f"{name}.{view}"):
                     self.assertEqual(getattr(ours, view), getattr(theirs, view))
+            for view in ("call_args", "await_args"):
+                with self.subTest(f"{name}.{view} attributes"):
+                    record = getattr(ours, view)
+                    self.assertEqual(vars(record), vars(getattr(theirs, view)))
+                    arguments = (statement, {"x": 1}) if name == "execute" else ()
+                    self.assertEqual((record.args, record.kwargs), (arguments, {}))
 
     async def test_call_records_reach_a_mock_the_session_is_attached_to(self):
         manager, stock_manager = mock.MagicMock(), mock.MagicMock()
