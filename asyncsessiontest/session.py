@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import unittest.mock
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock
 
 from sqlalchemy.engine import Result, ScalarResult
@@ -29,7 +29,6 @@ from sqlalchemy.util import IdentitySet, immutabledict
 
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass, call_record
-from asyncsessiontest.keys import KeyAssigner
 from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
@@ -44,6 +43,9 @@ from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn
 from asyncsessiontest.unitofwork import ADDS, CLOSES, COMMITS, ROLLBACKS, added_objects
+
+if TYPE_CHECKING:
+    from asyncsessiontest.keys import KeyAssigner
 
 __all__ = ["SessionState", "create_session"]
 
@@ -103,7 +105,12 @@ class SessionState:
         """The error of a failed commit() or flush() not yet followed by rollback()."""
         self.factory: Optional[SessionFactoryStandIn] = None
         """The test's session factory stand-in, made on first use."""
-        self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
+        self.keys: Optional[KeyAssigner] = None
+        if assign_primary_keys:
+            # imported on first use, as few suites need it: each module costs ~0.1 ms of import
+            from asyncsessiontest.keys import KeyAssigner
+
+            self.keys = KeyAssigner()
 
     def release(self) -> None:
         """Break the reference cycles between the session, its methods and this state.
