@@ -68,9 +68,8 @@ class FastSpec:
             if cached is None:
                 super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
                 cached = _SPECS[key] = {name: self.__dict__[name] for name in _SPEC_KEYS}
+            # shared: unittest.mock replaces these lists (mock_add_spec), never changes them
             self.__dict__.update(cached)
-            # the list of coroutine names is the one entry a mock may change (mock_add_spec)
-            self.__dict__["_spec_asyncs"] = list(cached["_spec_asyncs"])
             return
         super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
 
@@ -113,6 +112,8 @@ class SharedClass:
 
 
 _new_tuple = tuple.__new__
+# a record's __dict__, read without _Call's own __getattribute__ (Python code)
+_call_dict = _Call.__dict__["__dict__"].__get__
 # what _Call.__init__ sets on a record made as Mock makes them (the same on Python 3.8 to 3.13)
 _CALL_ATTRIBUTES = {"_mock_name": None, "_mock_parent": None, "_mock_from_kall": True}
 
@@ -127,8 +128,12 @@ def call_record(*items: Any) -> Any:
     :param items: ``(args, kwargs)`` or ``(name, args, kwargs)``.
     """
     call = _new_tuple(_Call, items)
-    call.__dict__.update(_CALL_ATTRIBUTES)
+    _call_dict(call).update(_CALL_ATTRIBUTES)
     return call
+
+
+# the spec's names: unittest.mock replaces these lists (mock_add_spec), never changes them
+_SHARED_LISTS = frozenset({"_mock_methods", "_spec_asyncs"})
 
 
 class Prototype:
@@ -147,7 +152,8 @@ class Prototype:
         self.containers = [
             (name, type(value))
             for name, value in self.state.items()
-            if type(value) in (list, dict) or type(value).__mro__[1:2] in ((list,), (dict,))
+            if (type(value) in (list, dict) or type(value).__mro__[1:2] in ((list,), (dict,)))
+            and name not in _SHARED_LISTS
         ]
 
     def stamp(self, **changes: Any) -> Any:
