@@ -8,10 +8,14 @@ the test suite, since some reach into unittest.mock's internals.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import sys
+from types import CodeType
 from typing import Any, Dict, Optional, Tuple
 
-# _Call is unittest.mock's private call record: the same class on every supported Python
-from unittest.mock import AsyncMock, AsyncMockMixin, MagicMock, _Call
+# _Call and _CallList are unittest.mock's private call records: the same on Python 3.8 to 3.13
+from unittest.mock import AsyncMock, AsyncMockMixin, MagicMock, NonCallableMock, _Call, _CallList
 
 __all__ = ["FastAsyncInit", "FastSpec", "Prototype", "SharedClass", "call_record"]
 
@@ -24,15 +28,49 @@ def _async_prototype_attributes() -> Dict[str, Any]:
 
     AsyncMockMixin.__init__ builds a NonCallableMock spec'd on CodeType for every AsyncMock, most
     of the cost of one. The session's coroutine mocks share one prototype's instead (read, never
-    written), with fresh copies of the mutable entries (the await records). Built on first use,
-    not at import: the first AsyncMock of a process reads CodeType's signature, which is slow.
+    written), with fresh copies of the mutable entries (the await records). Built on first use.
     """
     if not _async_attributes:
-        plain, prototype = MagicMock(), AsyncMock()
-        _async_attributes.update(
-            (key, value) for key, value in prototype.__dict__.items() if key not in plain.__dict__
-        )
+        if sys.version_info >= (3, 12):
+            plain, prototype = MagicMock(), AsyncMock()
+            _async_attributes.update(
+                (key, value)
+                for key, value in prototype.__dict__.items()
+                if key not in plain.__dict__
+            )
+        else:
+            _async_attributes.update(_async_attributes_before_3_12())
     return _async_attributes
+
+
+def _async_attributes_before_3_12() -> Dict[str, Any]:
+    """Return what ``AsyncMockMixin.__init__`` adds on Python 3.8 to 3.11, with its code-object
+    mock built as Python 3.12 builds it: spec'd on CodeType's names, not on CodeType. A CodeType
+    spec reads CodeType's signature, which costs ~25 ms the first time in a process (inspect
+    tokenizes its text signature), a cost no test should carry. The test suite compares the
+    result with a real AsyncMock's on every Python."""
+    code = NonCallableMock(spec_set=dir(CodeType))
+    code.__dict__["_spec_class"] = CodeType  # isinstance(code, CodeType), as with the class
+    attributes: Dict[str, Any] = {
+        "_is_coroutine": asyncio.coroutines._is_coroutine,  # type: ignore[attr-defined]
+        "_mock_await_count": 0,
+        "_mock_await_args": None,
+        "_mock_await_args_list": _CallList(),
+        "__code__": code,
+    }
+    if sys.version_info >= (3, 11):
+        code.co_flags = inspect.CO_COROUTINE + inspect.CO_VARARGS + inspect.CO_VARKEYWORDS
+        code.co_argcount = 0
+        code.co_varnames = ("args", "kwargs")
+        code.co_posonlyargcount = 0
+        code.co_kwonlyargcount = 0
+    else:
+        code.co_flags = inspect.CO_COROUTINE
+    if sys.version_info >= (3, 10):
+        attributes.update(
+            __name__="AsyncMock", __defaults__=(), __kwdefaults__={}, __annotations__=None
+        )
+    return attributes
 
 
 class FastAsyncInit:

@@ -146,10 +146,13 @@ _KIND_NAMES = {
 }
 
 
-def _normalise(rows: List[Any], caller: str) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]]]:
-    """Turn user rows into (keys or None for defaults, tuples), checking they agree."""
+def _normalise(
+    rows: List[Any], caller: str
+) -> Tuple[Optional[List[str]], List[Tuple[Any, ...]], Optional[str]]:
+    """Turn user rows into (keys or None for defaults, tuples, their kind or None if there are
+    none), checking they agree."""
     if not rows:
-        return None, []
+        return None, [], None
     kinds = {_row_kind(row) for row in rows}
     # instances of mapped classes mix with plain values only as separate kinds: refuse the mix
     if len(kinds) > 1:
@@ -169,11 +172,11 @@ def _normalise(rows: List[Any], caller: str) -> Tuple[Optional[List[str]], List[
                     f"{caller}(): row {index} has keys {sorted(row)}, but row 0 has keys "
                     f"{sorted(keys)}: every dict needs the same keys"
                 )
-        return keys, [tuple(row[key] for key in keys) for row in rows]
+        return keys, [tuple(row[key] for key in keys) for row in rows], kind
     if kind == "instance":
-        return [type(rows[0]).__name__], [(row,) for row in rows]
+        return [type(rows[0]).__name__], [(row,) for row in rows], kind
     if kind == "value":
-        return None, [(row,) for row in rows]
+        return None, [(row,) for row in rows], kind
     width = len(rows[0])
     for index, row in enumerate(rows):
         if len(row) != width:
@@ -182,7 +185,7 @@ def _normalise(rows: List[Any], caller: str) -> Tuple[Optional[List[str]], List[
                 f"every row needs the same number of values"
             )
     names = list(rows[0]._fields) if kind == "named" else None
-    return names, [tuple(row) for row in rows]
+    return names, [tuple(row) for row in rows], kind
 
 
 def make_result(
@@ -246,7 +249,7 @@ def build_result(
             raise ValueError(f"{caller}(): columns has duplicate names: {columns!r}")
 
     row_list = list(rows)
-    keys, tuples = _normalise(row_list, caller)
+    keys, tuples, kind = _normalise(row_list, caller)
     if columns is not None:
         if tuples and len(columns) != len(tuples[0]):
             raise ValueError(
@@ -264,7 +267,7 @@ def build_result(
         # without rows, one column: so that .scalars() and .scalar() work, as on a real select
         width = len(tuples[0]) if tuples else 1
         keys = [_DEFAULT_KEY.format(position) for position in range(1, width + 1)]
-    naming = _BY_NAME if row_list and _row_kind(row_list[0]) in ("dict", "named") else _BY_POSITION
+    naming = _BY_NAME if kind in ("dict", "named") else _BY_POSITION
     return CannedResult(keys, tuples, rowcount, naming)
 
 

@@ -5,6 +5,7 @@ import inspect
 import re
 import unittest
 import warnings
+from types import CodeType
 from unittest import mock
 
 from sqlalchemy import delete, func, select, update
@@ -106,6 +107,31 @@ class MemberKindTest(AsyncSessionTestCase):
         self.assertIn("__aenter__", ASYNC_METHODS)
         self.assertIn("add", SYNC_METHODS)
         self.assertIn("info", PROPERTIES)
+
+    def test_coroutine_methods_carry_what_async_mock_gives_its_mocks(self):
+        # built without AsyncMock's own __init__ on Python 3.8 to 3.11 (see fastmock.py)
+        stock, plain = mock.AsyncMock(), mock.MagicMock()
+        added = {key: value for key, value in vars(stock).items() if key not in vars(plain)}
+        for name in ("execute", "commit"):
+            ours = vars(getattr(self.session, name))
+            with self.subTest(name):
+                self.assertLessEqual(set(added), set(ours))
+                for key, value in added.items():
+                    if key != "__code__":
+                        self.assertEqual(ours[key], value, key)
+                code = ours["__code__"]
+                self.assertIsInstance(code, CodeType)
+                for attribute in dir(CodeType):
+                    if attribute.startswith("co_") and attribute in vars(stock.__code__):
+                        self.assertEqual(
+                            getattr(code, attribute), getattr(stock.__code__, attribute), attribute
+                        )
+                with self.assertRaises(AttributeError):  # spec_set, as AsyncMock's own
+                    code.not_a_code_attribute = 1
+        self.assertIsNot(
+            vars(self.session.execute)["_mock_await_args_list"],
+            vars(self.session.commit)["_mock_await_args_list"],
+        )
 
     async def test_every_coroutine_method_is_an_async_mock_returning_a_coroutine(self):
         for name in ASYNC_METHODS:
