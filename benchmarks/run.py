@@ -2,7 +2,7 @@
 
 Run from the repository root, in an environment with the package and aiosqlite installed::
 
-    python benchmarks/run.py            # the full run: 1000-test suites, 5 repetitions
+    python benchmarks/run.py            # the full run: 1000-test suites, 7 repetitions
     python benchmarks/run.py --quick    # 200-test suites, 3 repetitions
 
 Every figure is a median of several repetitions, and every suite comparison is a ratio to the
@@ -233,6 +233,14 @@ async def execute_routed(times):
         await routed.execute(last)
 recorded = create_session(SessionState(AsyncSession))
 recorded.add(user)
+# code under test builds its own statements: equal to the routed one, never the same object
+apart = create_session(SessionState(AsyncSession))
+apart.__dict__["_ast_state"].responder.add(CannedAnswer(make_result([user]), matcher_for(
+    sa.select(User).where(User.id == 5)), None))
+built_apart = iter([sa.select(User).where(User.id == 5) for _ in range(500)])
+async def execute_apart(times):
+    for _ in range(times):
+        await apart.execute(next(built_apart))
 '''
 
 MICRO: Dict[str, str] = {
@@ -243,6 +251,7 @@ MICRO: Dict[str, str] = {
     "create + first execute/add/commit: AsyncMock(spec)": "plain()",
     "create + first execute/add/commit: create_autospec": "autospec()",
     "one execute through 10 routes (last matches)": "loop.run_until_complete(execute_routed(100))",
+    "one routed execute of a statement built apart": "loop.run_until_complete(execute_apart(100))",
     "one recorded add": "recorded.add(user)",
 }
 
@@ -254,7 +263,8 @@ def measure_micro(repetitions: int) -> Dict[str, float]:
     for name, statement in MICRO.items():
         timer = timeit.Timer(statement, setup=MICRO_SETUP)
         number = 5 if "autospec" in statement else 200
-        per_run = 100 if "execute_routed" in statement else 1  # executions inside one loop run
+        # executions inside one loop run
+        per_run = 100 if "execute_routed" in statement or "execute_apart" in statement else 1
         if per_run > 1:
             number = 5
         runs = timer.repeat(repeat=repetitions, number=number)
@@ -332,7 +342,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 tests, 3 repetitions")
     parser.add_argument("--output", help="also write the table to this file")
     arguments = parser.parse_args()
-    count, repetitions = (200, 3) if arguments.quick else (1000, 5)
+    count, repetitions = (200, 3) if arguments.quick else (1000, 7)
     # as an installed package would be: byte-compiled, so imports do not measure the compiler
     compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
     suites = measure_suites(count, repetitions)
