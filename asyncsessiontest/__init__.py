@@ -1,6 +1,7 @@
 """Unit tests for code that uses SQLAlchemy's ``AsyncSession``, from plain unittest."""
 
-from asyncsessiontest.case import AsyncSessionMixin, AsyncSessionTestCase, SessionNotSetUpError
+from asyncsessiontest.case import AsyncSessionMixin, AsyncSessionTestCase
+from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, make_result

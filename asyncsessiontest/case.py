@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import matcher_for
@@ -23,7 +24,7 @@ from asyncsessiontest.session import SessionState, create_session
 from asyncsessiontest.statement_assertions import StatementAssertions
 from asyncsessiontest.uow_assertions import UnitOfWorkAssertions
 
-__all__ = ["AsyncSessionMixin", "AsyncSessionTestCase", "SessionNotSetUpError"]
+__all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
 
 # hides this module's frames from failure tracebacks, so they point at the user's line
 __unittest = True
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
     _TestCaseBase = unittest.TestCase
 else:
     _TestCaseBase = object
-
-class SessionNotSetUpError(RuntimeError):
-    """``self.session`` was used in a test whose ``setUp`` chain skipped the mixin's ``setUp``,
-    or after the test ended.
-
-    A programming error in the test itself, raised where the mistake is made; never a test
-    failure.
-    """
-
 
 # what a finished test keeps instead of its session state (suites keep test objects alive)
 _FINISHED = object()

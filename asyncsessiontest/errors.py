@@ -1,0 +1,13 @@
+"""Errors for misuse of the package: wrong arguments and wrong set-up, never test failures.
+
+Test failures are raised by the TestCase through ``self.fail``; these are programming errors in
+the test itself, raised where the mistake is made.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SessionNotSetUpError"]
+
+
+class SessionNotSetUpError(RuntimeError):
+    """``self.session`` was used in a test whose ``setUp`` chain skipped the mixin's ``setUp``."""
