@@ -10,4 +10,5 @@ __all__ = ["SessionNotSetUpError"]
 
 
 class SessionNotSetUpError(RuntimeError):
-    """``self.session`` was used in a test whose ``setUp`` chain skipped the mixin's ``setUp``."""
+    """``self.session`` was used in a test whose ``setUp`` chain skipped the mixin's ``setUp``,
+    or after its test ended."""
