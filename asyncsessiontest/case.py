@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from asyncsessiontest.ending import check_end_of_test
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.kinds import is_exception
@@ -122,7 +123,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         # the test method alone, on every Python since 3.8 (the tests check it on each); a
         # wrapper around the method would cost more, in every test, than this one frame.
         super()._callTestMethod(method)  # type: ignore[misc]
-        self._asyncsessiontest_check_end()
+        check_end_of_test(self)
 
     def _asyncsessiontest_check_end(self) -> None:
         state = self.__dict__.get("_asyncsessiontest_state")

@@ -14,7 +14,8 @@ from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.schema import Column
+from sqlalchemy.sql.selectable import Select, TableClause
 
 from asyncsessiontest.kinds import is_orm_instance
 
@@ -296,6 +297,7 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     return list(keys) if keys is not None else None
 
 
+_SCHEMA_OBJECTS = (Column, TableClause)
 # structure -> (what must outlive the entry, the keys)
 _KEYS: Dict[Any, Tuple[Any, Optional[List[str]]]] = {}
 
@@ -304,11 +306,14 @@ def _keys_structure(statement: Any) -> Tuple[Any, Any]:
     """Return what ``statement``'s result keys depend on, as a dict key (None if unknown), and
     the objects that key names by identity, which its cache entry keeps alive."""
     if isinstance(statement, Select):
-        # a select's keys follow from its columns and label style; its column objects are
-        # shared by every select of the same columns (select(User) builds on the mapper's),
-        # so their identities serve, ~30x cheaper than a cache key
         columns = tuple(statement._raw_columns)
-        return (statement._label_style, *map(id, columns)), columns
+        if all(isinstance(column, _SCHEMA_OBJECTS) for column in columns):
+            # a select's keys follow from its columns and label style; tables and table
+            # columns (User's, User.id's) live as long as their metadata and are shared by
+            # every select of them, so their identities serve, ~30x cheaper than a cache key.
+            # Expressions (count(), labels) are built anew for each statement: they would
+            # fill the cache with one entry each, and keep their values alive.
+            return (statement._label_style, *map(id, columns)), columns
     try:
         return statement._generate_cache_key().key, None
     except Exception:  # a construct that does not support caching

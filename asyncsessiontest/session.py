@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import unittest.mock
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
-from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock
+from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock, NonCallableMock
 
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound, PendingRollbackError
@@ -94,7 +95,9 @@ class SessionState:
         self.strict = strict
         self.dialect = dialect
         self.failure_exception = failure_exception
-        self.session: Any = None
+        # strong until the test ends (see release()), weak for good
+        self._session: Any = None
+        self._session_reference: Optional[Callable[[], Any]] = None
         self.transactions: List[TransactionStandIn] = []
         self.responder = Responder()
         self.objects = ObjectStore()
@@ -112,17 +115,31 @@ class SessionState:
 
             self.keys = KeyAssigner()
 
+    @property
+    def session(self) -> Any:
+        """The session mock (None before it is made, or once it is gone)."""
+        reference = self._session_reference
+        return None if reference is None else reference()
+
+    @session.setter
+    def session(self, session: Any) -> None:
+        self._session = session
+        self._session_reference = weakref.ref(session)
+
     def release(self) -> None:
-        """Break the reference cycles between the session, its methods and this state.
+        """Break the reference cycles between the session, its mocks and this state.
 
         Called when the test ends. A mock and its children refer to each other, as do the
         session and this state: left alone, a finished test's session, and everything its
         records hold (statements, instances, results), would wait for the garbage collector,
-        whose every pass then costs the later tests more. Released, they are freed at once.
+        whose every pass then costs the later tests more. Released, they are freed as soon as
+        nothing else holds the session. Code that still holds it (a task cancelled when the
+        test's loop closes, running its ``finally``) can go on using it; its mocks' calls just
+        no longer reach ``session.mock_calls``.
         """
-        session, self.session = self.session, None
+        session, self._session = self._session, None
         if session is not None:
-            session.__dict__["_mock_children"].clear()
+            _detach_children(session)
         self.transactions.clear()
         self.factory = None
         self.failed_flush = None
@@ -617,6 +634,21 @@ def _session_prototype(session_class: type) -> Prototype:
     }
     shared_class = type(_SessionMock.__name__, (_SessionMock,), magics)
     return Prototype(built, shared_class)
+
+
+def _detach_children(mock: Any) -> None:
+    """Cut the links from ``mock``'s child mocks (and return values) back up to their parents,
+    all the way down, keeping the children: the cycles go, every mock still works."""
+    own = mock.__dict__
+    children = [child for child in own.get("_mock_children", {}).values()]
+    children.append(own.get("_mock_return_value"))
+    for child in children:
+        state = getattr(child, "__dict__", None)
+        if not isinstance(child, NonCallableMock) or state is None:
+            continue
+        if state.get("_mock_new_parent") is mock or state.get("_mock_parent") is mock:
+            state["_mock_parent"] = state["_mock_new_parent"] = None
+            _detach_children(child)
 
 
 def create_session(state: SessionState) -> Any:

@@ -1,14 +1,17 @@
 """make_result and CannedResult: real SQLAlchemy results built from canned Python data."""
 
 import collections
+import gc
 import unittest
+import weakref
 
-from sqlalchemy import Column, Integer, String
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Column, Integer, String, func, select
 from sqlalchemy.engine import Result, Row
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound, ResourceClosedError
 from sqlalchemy.orm import declarative_base
 
 from asyncsessiontest import CannedResult, make_result
+from asyncsessiontest.results import statement_keys
 
 Base = declarative_base()
 
@@ -300,6 +303,34 @@ class CannedResultTest(unittest.TestCase):
         )
         self.assertEqual(repr(make_result(rowcount=4)), "<CannedResult no rows, rowcount=4>")
         self.assertEqual(repr(make_result()), "<CannedResult ['column_1']: 0 row(s)>")
+
+
+class StatementKeysTest(unittest.TestCase):
+    """The keys a real database gives each statement, worked out once per structure."""
+
+    def test_keys_of_selects_of_tables_columns_and_expressions(self):
+        table = User.__table__
+        cases = {
+            "entity": (select(User), ["User"]),
+            "columns": (select(User.id, User.name).where(User.id == 1), ["id", "name"]),
+            "table": (select(table), ["id", "name"]),
+            "label": (select(User.id.label("number")), ["number"]),
+            "count": (select(func.count()).select_from(User), ["count"]),
+            "prefixed": (select(table).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL),
+                         ["users_id", "users_name"]),
+        }  # fmt: skip
+        for _ in range(2):  # the second time, from the cache
+            for name, (statement, keys) in cases.items():
+                with self.subTest(name):
+                    self.assertEqual(statement_keys(statement), keys)
+
+    def test_a_statement_of_expressions_is_not_kept_alive_by_the_cache(self):
+        statement = select(func.count(User.id))
+        statement_keys(statement)
+        expression = weakref.ref(statement._raw_columns[0])
+        del statement
+        gc.collect()  # SQLAlchemy 1.4's statements hold cycles of their own
+        self.assertIsNone(expression())
 
 
 class BadInputTest(unittest.TestCase):

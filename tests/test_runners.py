@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -210,6 +211,56 @@ class SampleStaysOutOfTheMainSuiteTest(RunnerTestCase):
         self.assertIn("no tests collected", completed.stdout)
         self.assertEqual(completed.returncode, 5, completed.stdout)
 
+
+
+END_CHECK_MODULE = """
+from asyncsessiontest import AsyncSessionTestCase
+
+
+class EndCheckTest(AsyncSessionTestCase):
+    async def test_leaves_a_coroutine(self):
+        self.session.commit().close()
+"""
+END_CHECK_MESSAGE = (
+    "AssertionError: Session coroutines created but never awaited:\n"
+    "commit() called at {path}:7\n"
+    "Await them, or set check_awaited = False on the test class."
+)
+
+
+class EndCheckTracebackTest(RunnerTestCase):
+    """A failure of the end-of-test checks shows its message and one frame, on every runner:
+    the test method has returned, and unittest's frames and case.py's are hidden."""
+
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.module = Path(directory.name) / "end_check_sample.py"
+        self.module.write_text(END_CHECK_MODULE, encoding="utf-8")
+
+    def check_traceback(self, report):
+        self.assertIn(END_CHECK_MESSAGE.format(path=self.module), report)
+        self.assertIn("ending.py", report)
+        for hidden in ("async_case.py", "case.py\", line", "testPartExecutor", "def fail"):
+            self.assertNotIn(hidden, report)
+
+    def test_unittest(self):
+        completed = run("-m", "unittest", "end_check_sample", cwd=self.module.parent)
+
+        self.assertEqual(unittest_counts(completed.stdout), {"ran": 1, "failures": 1})
+        self.check_traceback(completed.stdout)
+
+    def test_pytest(self):
+        self.require("pytest", "--version")
+
+        completed = run(
+            "-m", "pytest", "-p", "no:cacheprovider", "-q", "end_check_sample.py",
+            cwd=self.module.parent,
+        )  # fmt: skip
+
+        self.assertEqual(pytest_counts(completed.stdout), {"failed": 1}, completed.stdout)
+        report = completed.stdout.split(" FAILURES ")[1].split("short test summary")[0]
+        self.check_traceback(re.sub(r"^E   ", "", report, flags=re.MULTILINE))
 
 if __name__ == "__main__":
     unittest.main()
