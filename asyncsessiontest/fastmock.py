@@ -106,8 +106,7 @@ class FastSpec:
             if cached is None:
                 super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
                 cached = _SPECS[key] = {name: self.__dict__[name] for name in _SPEC_KEYS}
-            # shared: unittest.mock replaces these lists (mock_add_spec), never changes them
-            self.__dict__.update(cached)
+            self.__dict__.update(cached)  # the name lists shared: see _SHARED_LISTS
             return
         super()._mock_add_spec(spec, spec_set, _spec_as_instance, _eat_self)  # type: ignore[misc]
 

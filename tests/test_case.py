@@ -4,6 +4,7 @@ Tests of the TestCase machinery run inner test classes programmatically (run_tes
 plain unittest.TestCase: an IsolatedAsyncioTestCase cannot be run from inside a running loop.
 """
 
+import asyncio
 import gc
 import inspect
 import unittest
@@ -187,6 +188,63 @@ class IsolationTest(unittest.TestCase):
         finally:
             if collecting:
                 gc.enable()
+
+
+    def test_code_still_holding_the_session_after_the_test_can_go_on_using_it(self):
+        # e.g. a task cancelled when the test's loop closes, cleaning up in its finally
+        seen = {}
+
+        async def worker(factory):
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                async with factory.begin() as session:
+                    await session.execute(select(User))
+                    seen["session"] = session
+                async with factory() as session:
+                    seen["entered"] = session
+                seen["flush"] = await session.flush()
+
+        class Inner(AsyncSessionTestCase):
+            async def test(self):
+                seen["task"] = asyncio.ensure_future(worker(self.session_factory))
+                await asyncio.sleep(0)
+
+        result = run_tests(Inner("test"))
+
+        self.assertEqual(result.exceptions, {})
+        self.assertTrue(seen["task"].cancelled())
+        self.assertIs(seen["entered"], seen["session"])
+        self.assertIsNone(seen["flush"])
+        self.assertEqual(seen["session"].execute.await_count, 1)
+
+    def test_end_of_test_checks_see_what_tasks_did_in_the_tests_last_loop_turn(self):
+        class Inner(AsyncSessionTestCase):
+            strict = True
+
+            async def test_hands_a_coroutine_to_a_task(self):
+                self.task = asyncio.ensure_future(self.session.commit())
+
+            async def test_a_task_executes_an_unconfigured_statement(self):
+                async def execute():
+                    try:
+                        await self.session.execute(select(User))
+                    except AssertionError:
+                        pass  # the code under test swallows the failure
+
+                self.task = asyncio.ensure_future(execute())
+
+        result = run_tests(
+            Inner("test_hands_a_coroutine_to_a_task"),
+            Inner("test_a_task_executes_an_unconfigured_statement"),
+        )
+
+        self.assertEqual(sorted(result.exceptions), ["test_a_task_executes_an_unconfigured_statement"])
+        self.assertTrue(
+            str(result.exceptions["test_a_task_executes_an_unconfigured_statement"]).startswith(
+                "Strict mode: No result configured for: SELECT users.id, users.name"
+            )
+        )
 
 
 class SetUpMistakesTest(unittest.TestCase):
