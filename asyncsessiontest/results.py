@@ -14,14 +14,17 @@ from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
+from sqlalchemy.sql.elements import BindParameter, Label
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
-from sqlalchemy.sql.selectable import Select, TableClause
+from sqlalchemy.sql.selectable import Exists, ScalarSelect, Select, TableClause
 
 from asyncsessiontest.kinds import is_orm_instance
 
 __all__ = [
     "CannedResult",
     "build_result",
+    "empty_database_rows",
     "is_dml",
     "make_result",
     "statement_keys",
@@ -328,6 +331,112 @@ def _statement_keys(statement: Any) -> Optional[List[str]]:
     if selected is None:
         return None
     return list(selected.keys())
+
+
+def empty_database_rows(statement: Any) -> List[Tuple[Any, ...]]:
+    """Return the rows an empty database gives for ``statement``.
+
+    None, mostly. But a select of aggregates alone, without GROUP BY, gives one row however
+    empty its tables (``count()`` 0, ``max()`` and the like NULL, ``coalesce()`` of those its
+    first non-NULL value), and a select without FROM gives one row of its values (``exists()``
+    False, a scalar subquery NULL or its own row's value, a literal its value). Where the row
+    cannot be known (HAVING, functions of row values), no rows, as before.
+
+    :param statement: the executed statement.
+    """
+    rows = _rows_of(statement)
+    return [] if rows is _UNKNOWN else rows
+
+
+_UNKNOWN: Any = object()  # a value (or rows) that cannot be worked out without data
+_ROW_VALUE: Any = object()  # a value read from a row of a table: an empty one has none
+_AGGREGATES = frozenset(
+    {"sum", "min", "max", "avg", "array_agg", "string_agg", "group_concat", "json_agg",
+     "jsonb_agg", "bool_and", "bool_or", "every", "stddev", "stddev_pop", "stddev_samp",
+     "variance", "var_pop", "var_samp"}
+)  # fmt: skip
+
+
+# what a select's column must be for its value not to come from a table's rows
+_COMPUTED = (Label, BindParameter, ScalarSelect, Exists, FunctionElement)
+
+
+def _rows_of(statement: Any) -> Any:
+    """Return the rows of ``statement`` on an empty database, or _UNKNOWN."""
+    if not isinstance(statement, Select):
+        return _UNKNOWN
+    if not any(isinstance(column, _COMPUTED) for column in statement._raw_columns):
+        return []  # rows of tables (select(User)...): the usual case, answered at once
+    if statement._having_criteria:
+        return _UNKNOWN
+    if statement._group_by_clauses:
+        return []  # no rows, no groups
+    try:
+        if statement._limit == 0 or (statement._offset or 0) > 0:
+            return []  # the one row, if any, is cut
+    except Exception:  # LIMIT or OFFSET given as an expression
+        return _UNKNOWN
+    final_froms = getattr(statement, "get_final_froms", None)  # SQLAlchemy 2.0+
+    has_from = bool(final_froms() if final_froms is not None else statement.froms)
+    values = [_value_of(column, has_from) for column in statement._raw_columns]
+    if any(value is _UNKNOWN for value, _ in values):
+        return _UNKNOWN
+    if has_from:
+        aggregated = [is_aggregate for _, is_aggregate in values]
+        if not any(aggregated):
+            return []  # rows of empty tables
+        if not all(aggregated) or any(value is _ROW_VALUE for value, _ in values):
+            return _UNKNOWN
+    elif any(value is _ROW_VALUE for value, _ in values):
+        return _UNKNOWN
+    return [tuple(value for value, _ in values)]
+
+
+def _value_of(element: Any, has_from: bool) -> Tuple[Any, bool]:
+    """Return (the value of a selected ``element`` on an empty database, whether it is an
+    aggregate): the value may be _UNKNOWN, or _ROW_VALUE for one read from a table's rows."""
+    if isinstance(element, Label):
+        return _value_of(element.element, has_from)
+    if isinstance(element, BindParameter):
+        return element.effective_value, False
+    if isinstance(element, ScalarSelect):
+        rows = _rows_of(element.element)
+        if rows is _UNKNOWN:
+            return _UNKNOWN, False
+        return (rows[0][0] if rows else None), False
+    if isinstance(element, Exists):
+        inner = next((child for child in _subqueries(element)), None)
+        rows = _UNKNOWN if inner is None else _rows_of(inner)
+        return (_UNKNOWN if rows is _UNKNOWN else bool(rows)), False
+    if isinstance(element, FunctionElement):
+        name = str(getattr(element, "name", "")).lower()
+        if name == "count":
+            # count(*) of no table counts the one row a select without FROM has
+            return (0 if has_from else 1), True
+        if name in _AGGREGATES:
+            return (None if has_from else _UNKNOWN), True
+        if name == "coalesce":
+            arguments = [_value_of(argument, has_from) for argument in element.clauses]
+            aggregated = any(is_aggregate for _, is_aggregate in arguments)
+            for value, _ in arguments:
+                if value is _UNKNOWN or value is _ROW_VALUE:
+                    return value, aggregated
+                if value is not None:
+                    return value, aggregated
+            return None, aggregated
+        return _UNKNOWN, False
+    return _ROW_VALUE, False
+
+
+def _subqueries(element: Any) -> Iterator[Any]:
+    """Yield the selects inside ``element`` (an exists()), outermost first."""
+    for child in element.get_children():
+        if isinstance(child, Select):
+            yield child
+        elif isinstance(child, ScalarSelect):
+            yield child.element
+        else:
+            yield from _subqueries(child)
 
 
 def is_dml(statement: Any) -> bool:

@@ -35,6 +35,7 @@ from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
+    empty_database_rows,
     is_dml,
     make_result,
     statement_keys,
@@ -228,7 +229,8 @@ class SessionState:
         if is_dml(statement):
             return make_result(rowcount=0)
         # a statement whose columns cannot be known (text()) gets one, as make_result() gives
-        return make_result(columns=statement_keys(statement) or None)
+        keys = statement_keys(statement) or None
+        return make_result(empty_database_rows(statement), columns=keys)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
         """Return the object ``get(entity, ident)`` finds among those added, or None.

@@ -8,7 +8,7 @@ import warnings
 from types import CodeType
 from unittest import mock
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, literal, select, update
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncResult, AsyncScalarResult, AsyncSession
@@ -725,6 +725,50 @@ class EmptyDatabaseParityTest(AsyncSessionTestCase):
         await self.compare(
             [(label, self.via(statement, lambda r: list(r.keys()))) for label, statement in statements.items()]
         )
+
+    async def test_selects_that_give_a_row_however_empty_the_tables(self):
+        # aggregates without GROUP BY give one row; a select without FROM gives its own row
+        statements = {
+            "count()": select(func.count()),
+            "count() from a table": select(func.count()).select_from(User),
+            "count(column)": select(func.count(User.id)).where(User.id > 5),
+            "count label": select(func.count(User.id).label("n")),
+            "count distinct": select(func.count(User.id.distinct())),
+            "count over a join": select(func.count(Address.id)).join(
+                User, Address.user_id == User.id
+            ),
+            "max": select(func.max(User.id)),
+            "sum": select(func.sum(User.id)),
+            "avg": select(func.avg(User.id)),
+            "min and max": select(func.min(User.id), func.max(User.id)),
+            "count and max": select(func.count(), func.max(User.id)).select_from(User),
+            "coalesce(sum, 0)": select(func.coalesce(func.sum(User.id), 0)),
+            "exists()": select(exists().where(User.id == 1)),
+            "select().exists()": select(select(User.id).exists()),
+            "scalar subquery of count": select(select(func.count(User.id)).scalar_subquery()),
+            "scalar subquery of a column": select(select(User.name).scalar_subquery()),
+            "literal": select(literal(1)),
+            "limit 1": select(func.count()).select_from(User).limit(1),
+            # and those that give none
+            "group by": select(func.count()).select_from(User).group_by(User.name),
+            "having": select(func.count()).select_from(User).having(func.count() > 0),
+            "offset": select(func.count()).select_from(User).offset(1),
+            "limit 0": select(func.count()).select_from(User).limit(0),
+            "entity": select(User),
+            "column and label": select(User.id, User.name.label("n")),
+        }
+        await self.compare(
+            [(label, self.via(statement, lambda r: r.all())) for label, statement in statements.items()]
+            + [
+                ("scalar(count)", self.via(statements["count() from a table"], lambda r: r.scalar_one())),
+                ("keys of count", self.via(statements["count label"], lambda r: list(r.keys()))),
+            ]
+        )
+
+        async def session_scalar(session):
+            return await session.scalar(select(func.count()).select_from(User))
+
+        await self.compare([("session.scalar(count)", session_scalar)])
 
     async def test_session_level_reads(self):
         async def scalars_all(session):
