@@ -24,6 +24,7 @@ from asyncsessiontest.kinds import is_orm_instance
 __all__ = [
     "CannedResult",
     "build_result",
+    "empty_database_rowcount",
     "empty_database_rows",
     "is_dml",
     "make_result",
@@ -331,6 +332,29 @@ def _statement_keys(statement: Any) -> Optional[List[str]]:
     if selected is None:
         return None
     return list(selected.keys())
+
+
+def empty_database_rowcount(statement: Any, params: Any = None) -> int:
+    """Return the ``rowcount`` an empty database reports for an INSERT, UPDATE or DELETE.
+
+    An UPDATE or DELETE finds nothing: 0. An INSERT inserts its rows: one per dict of an
+    executemany, one per row of a multi-row ``values()``, the rows its select gives for
+    ``from_select()``, otherwise one.
+
+    :param statement: the executed DML statement.
+    :param params: the parameters passed beside it: a dict, a list of dicts, or None.
+    """
+    if not getattr(statement, "is_insert", False):
+        return 0
+    source = getattr(statement, "select", None)
+    if source is not None:
+        return len(empty_database_rows(source))
+    multi_values = getattr(statement, "_multi_values", ())
+    if multi_values:
+        return len(multi_values[0])
+    if isinstance(params, (list, tuple)):
+        return len(params)
+    return 1
 
 
 def empty_database_rows(statement: Any) -> List[Tuple[Any, ...]]:

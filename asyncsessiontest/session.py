@@ -35,6 +35,7 @@ from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
+    empty_database_rowcount,
     empty_database_rows,
     is_dml,
     make_result,
@@ -211,13 +212,14 @@ class SessionState:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def result_for(self, statement: Any) -> CannedResult:
+    def result_for(self, statement: Any, params: Any = None) -> CannedResult:
         """Return a fresh result for one execution of ``statement`` (or raise its exception).
 
         A routed or queued answer if one applies; otherwise what an empty database gives, or,
         in strict mode, a failure naming the statement and why each route did not match.
 
         :param statement: the executed statement.
+        :param params: the parameters passed beside it, if any.
         """
         answer = self.responder.respond(statement)
         if answer is not None:
@@ -227,7 +229,7 @@ class SessionState:
             self.unmatched.append(message)
             raise self.failure_exception(message)
         if is_dml(statement):
-            return make_result(rowcount=0)
+            return make_result(rowcount=empty_database_rowcount(statement, params))
         # a statement whose columns cannot be known (text()) gets one, as make_result() gives
         keys = statement_keys(statement) or None
         return make_result(empty_database_rows(statement), columns=keys)
@@ -247,8 +249,10 @@ class SessionState:
 _Behaviour = Callable[[SessionState, Tuple[Any, ...], Dict[str, Any]], Any]
 
 
-def _statement(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    return args[0] if args else kwargs["statement"]
+def _execution(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
+    """Return the statement and the parameters of a call to execute(), scalars()..."""
+    statement = args[0] if args else kwargs["statement"]
+    return statement, args[1] if len(args) > 1 else kwargs.get("params")
 
 
 def _get_one(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -269,12 +273,12 @@ def _returns_none(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
 
 
 _BEHAVIOURS: Dict[str, _Behaviour] = {
-    "execute": lambda state, a, k: state.result_for(_statement(a, k)),
-    "scalars": lambda state, a, k: state.result_for(_statement(a, k)).scalars(),
-    "scalar": lambda state, a, k: state.result_for(_statement(a, k)).scalar(),
-    "stream": lambda state, a, k: to_async_result(state.result_for(_statement(a, k))),
+    "execute": lambda state, a, k: state.result_for(*_execution(a, k)),
+    "scalars": lambda state, a, k: state.result_for(*_execution(a, k)).scalars(),
+    "scalar": lambda state, a, k: state.result_for(*_execution(a, k)).scalar(),
+    "stream": lambda state, a, k: to_async_result(state.result_for(*_execution(a, k))),
     "stream_scalars": lambda state, a, k: to_async_result(
-        state.result_for(_statement(a, k))
+        state.result_for(*_execution(a, k))
     ).scalars(),
     "get": _get,
     "get_one": _get_one,

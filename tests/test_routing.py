@@ -562,12 +562,14 @@ class EmptyDefaultTest(AsyncSessionTestCase):
         self.assertEqual((await self.session.scalars(text("SELECT id FROM users"))).all(), [])
         self.assertIsNone(await self.session.scalar(text("SELECT id FROM users")))
 
-    async def test_dml_without_returning_gets_rowcount_zero_and_no_rows(self):
-        for statement in [insert(User).values(name="a"), update(User), delete(User)]:
+    async def test_dml_without_returning_gets_the_empty_databases_rowcount_and_no_rows(self):
+        # an INSERT inserts its row; an UPDATE or DELETE finds nothing
+        for statement, rowcount in [(insert(User).values(name="a"), 1), (update(User), 0),
+                                    (delete(User), 0)]:  # fmt: skip
             for fetch in ["all", "first", "one_or_none", "scalar"]:
                 with self.subTest(str(statement), fetch=fetch):
                     result = await self.session.execute(statement)
-                    self.assertEqual(result.rowcount, 0)
+                    self.assertEqual(result.rowcount, rowcount)
                     with self.assertRaises(ResourceClosedError) as caught:
                         getattr(result, fetch)()
                     self.assertEqual(str(caught.exception), NO_ROWS)

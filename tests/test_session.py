@@ -8,7 +8,7 @@ import warnings
 from types import CodeType
 from unittest import mock
 
-from sqlalchemy import delete, exists, func, literal, select, update
+from sqlalchemy import delete, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.exc import NoResultFound, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncResult, AsyncScalarResult, AsyncSession
@@ -769,6 +769,36 @@ class EmptyDatabaseParityTest(AsyncSessionTestCase):
             return await session.scalar(select(func.count()).select_from(User))
 
         await self.compare([("session.scalar(count)", session_scalar)])
+
+    async def test_rowcount_of_dml_without_returning(self):
+        table = User.__table__
+        executions = {
+            "insert values": (insert(table).values(name="a"),),
+            "orm insert values": (insert(User).values(name="a"),),
+            "insert with parameters": (insert(table), {"name": "a"}),
+            "executemany": (insert(table), [{"name": "a"}, {"name": "b"}]),
+            "multi-row values": (insert(table).values([{"name": "a"}, {"name": "b"}]),),
+            "insert from an empty select": (
+                insert(table).from_select(["name"], select(User.name)),
+            ),
+            "insert from a select without FROM": (
+                insert(table).from_select(["name"], select(literal("a"))),
+            ),
+            "update": (update(User).values(name="b"),),
+            "delete": (delete(User).where(User.id == 1),),
+        }
+
+        def rowcount(arguments):
+            async def scenario(session):
+                count = (await session.execute(*arguments)).rowcount
+                await session.rollback()  # the next scenario finds the database empty again
+                return count
+
+            return scenario
+
+        await self.compare(
+            [(label, rowcount(arguments)) for label, arguments in executions.items()]
+        )
 
     async def test_session_level_reads(self):
         async def scalars_all(session):
