@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from asyncsessiontest.transaction import TransactionStandIn
+
 __all__ = ["SessionFactoryStandIn"]
 
 
@@ -42,6 +44,9 @@ class SessionFactoryStandIn:
         :param local_kw: session arguments, as the real factory takes; recorded in :attr:`calls`.
         """
         self.calls.append(local_kw)
+        state = self.session.__dict__.get("_ast_state")
+        if state is not None:
+            state.handed_out_anew()
         return self.session
 
     def begin(self) -> _BeginContext:
@@ -68,7 +73,10 @@ class _BeginContext:
 
     async def __aenter__(self) -> Any:
         self._transaction = self._session.begin()
-        await self._transaction.__aenter__()
+        if isinstance(self._transaction, TransactionStandIn):
+            await self._transaction._start_for_factory()
+        else:  # the test configured session.begin
+            await self._transaction.__aenter__()
         return self._session
 
     async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:

@@ -61,6 +61,14 @@ _NEEDS_TRANSACTION = frozenset(
 )  # fmt: skip
 
 
+# what makes a real session begin its transaction (flush() and commit() find it begun, or have
+# nothing to do)
+_AUTOBEGINS = frozenset(
+    {"add", "add_all", "delete", "delete_all", "merge", "merge_all", "execute", "scalars",
+     "scalar", "stream", "stream_scalars", "get", "get_one", "refresh", "connection"}
+)  # fmt: skip
+
+
 def _pending_rollback(original: BaseException) -> PendingRollbackError:
     return PendingRollbackError(
         "This Session's transaction has been rolled back due to a previous exception during "
@@ -176,6 +184,19 @@ class SessionState:
                 if operation.method in ADDS and operation.happened
                 for instance in added_objects(operation)
             )
+
+    def autobegin(self) -> None:
+        """Begin the session's transaction implicitly, if none is open, as a real session does
+        when it is first used (``add()``, ``execute()``, ``get()``...): from then on
+        ``in_transaction()`` is True and ``begin()`` fails, until a commit, rollback or close."""
+        if not self.transactions:
+            self.transaction_started(TransactionStandIn(self, nested=False, implicit=True))
+
+    def handed_out_anew(self) -> None:
+        """Note that a session factory handed the session out as a new session, which has no
+        transaction yet: end the one the session began implicitly, if it is open."""
+        if self.transactions and self.transactions[0].implicit:
+            self.transaction_ended(self.transactions[0])
 
     def end_transactions(self) -> None:
         """Note that the session's transaction, and every savepoint in it, ended."""
@@ -401,6 +422,8 @@ class _SyncMethodMock(_MemberMock, MagicMock):
         # called by Mock.__call__ once the signature check passed and the call was counted
         state: SessionState = self.__dict__["_ast_state"]
         operation = state.history.record(self.__dict__["_ast_member"].name, args, kwargs, False)
+        if operation.method in _AUTOBEGINS:
+            state.autobegin()
         try:
             # the recorded arguments: an iterator given to add_all() is read once, there
             return super()._mock_call(*operation.args, **operation.kwargs)
@@ -431,6 +454,8 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
         try:
             if state.failed_flush is not None and operation.method in _NEEDS_TRANSACTION:
                 raise _pending_rollback(state.failed_flush)
+            if operation.method in _AUTOBEGINS:
+                state.autobegin()
             if self._ast_untouched():
                 # in debug mode each coroutine made costs ~3 us: no second one for the default
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)

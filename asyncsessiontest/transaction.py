@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import InvalidRequestError
+
 from asyncsessiontest.recording import Operation
 
 if TYPE_CHECKING:
@@ -19,14 +21,21 @@ class TransactionStandIn:
     used as an async context manager: leaving the block cleanly commits (or releases the
     savepoint), leaving it by an exception rolls back, and the exception propagates.
 
+    Beginning a transaction while the session has one open (begun by ``begin()``, or
+    implicitly, as a real session begins one when first used) raises ``InvalidRequestError``,
+    as a real session does.
+
     :param state: the state of the session it belongs to.
     :param nested: True for ``begin_nested()``.
+    :param implicit: True for the transaction a session begins by itself on first use.
     """
 
-    def __init__(self, state: SessionState, nested: bool) -> None:
+    def __init__(self, state: SessionState, nested: bool, implicit: bool = False) -> None:
         self._state = state
         self.nested = nested
         """True for ``begin_nested()``, a savepoint."""
+        self.implicit = implicit
+        """True for the transaction the session began by itself (autobegin)."""
         self.is_active = False
         """True between the start of the transaction and its commit or rollback."""
 
@@ -39,11 +48,21 @@ class TransactionStandIn:
     def _kind(self) -> str:
         return "savepoint" if self.nested else "transaction"
 
-    async def _start(self) -> TransactionStandIn:
+    async def _start(self, beside_others: bool = False) -> TransactionStandIn:
         if not self.is_active:
+            if self.nested:
+                self._state.autobegin()  # a savepoint needs a transaction to be in
+            elif not beside_others and self._state.current_transaction(False) is not None:
+                raise InvalidRequestError("A transaction is already begun on this Session.")
             self._state.history.append(Operation(f"{self._kind}: begin"))
             self._state.transaction_started(self)
         return self
+
+    async def _start_for_factory(self) -> TransactionStandIn:
+        """Begin as ``factory.begin()`` does: on what is a new session in production, so an
+        open transaction (another factory block's, on the one session a test has) is no
+        error."""
+        return await self._start(beside_others=True)
 
     def __await__(self) -> Any:
         return self._start().__await__()

@@ -110,9 +110,9 @@ class IsolationTest(unittest.TestCase):
                 self.session.execute.return_value.scalar_one_or_none.return_value = "configured"
                 self.session.get.return_value = "configured"
                 self.session.info["key"] = "value"
+                await self.session.begin()  # left open
                 self.session.add(User(id=1))
                 await self.session.execute(select(User))
-                await self.session.begin()  # left open
 
             async def test_1_fails(self):
                 await self.dirty_the_session()
@@ -132,11 +132,11 @@ class IsolationTest(unittest.TestCase):
                 seen["execute.call_count"] = session.execute.call_count
                 seen["add.call_count"] = session.add.call_count
                 seen["history"] = list(self.session_history)
+                seen["in_transaction"] = session.in_transaction()
                 result = await session.execute(select(User))
                 seen["scalar_one_or_none"] = result.scalar_one_or_none()
                 seen["get"] = await session.get(User, 1)
                 seen["info"] = session.info
-                seen["in_transaction"] = session.in_transaction()
 
         result = run_tests(
             Inner("test_1_fails"), Inner("test_2_errors"), Inner("test_3_passes"), Inner("test_4_clean")

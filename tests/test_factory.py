@@ -157,6 +157,34 @@ class SessionFactoryTest(AsyncSessionTestCase):
         self.assertRolledBack()
         self.assertClosed()
 
+    async def test_each_session_handed_out_starts_without_a_transaction(self):
+        # in production each call makes a new session: what the test did on self.session
+        # before (which began its transaction) does not make begin() fail on it
+        await self.session.execute(select(Account))
+        self.assertTrue(self.session.in_transaction())
+
+        async with self.session_factory.begin() as session:
+            session.add(Account(name="a"))
+        async with self.session_factory() as session:
+            await session.get(Account, 1)
+            self.assertTrue(session.in_transaction())
+        async with self.session_factory() as session:
+            async with session.begin():
+                session.add(Account(name="b"))
+
+        self.assertFalse(self.session.in_transaction())
+        self.assertEqual(self.session.commit.await_count, 0)
+
+    async def test_blocks_of_begin_inside_each_other_raise_no_error(self):
+        # two sessions in production, so no "transaction already begun" (the inner block's
+        # close still ends the outer transaction: the test has one session)
+        async with self.session_factory.begin() as outer:
+            outer.add(Account(name="a"))
+            async with self.session_factory.begin() as inner:
+                inner.add(Account(name="b"))
+        self.assertEqual(self.session.add.call_count, 2)
+        self.assertFalse(self.session.in_transaction())
+
     def test_configure_records_the_arguments(self):
         self.session_factory.configure(expire_on_commit=False)
         self.session_factory.configure(autoflush=False)

@@ -163,7 +163,8 @@ class MemberKindTest(AsyncSessionTestCase):
                 args, kwargs = arguments_for(name)
                 returned = method(*args, **kwargs)
                 self.assertFalse(inspect.iscoroutine(returned))
-                if name not in ("begin", "begin_nested"):  # a transaction, awaitable as the real one
+                # a transaction, awaitable as the real one (the session began one by itself)
+                if name not in ("begin", "begin_nested", "get_transaction"):
                     self.assertFalse(inspect.isawaitable(returned))
                 method.assert_called_once_with(*args, **kwargs)
 
@@ -552,7 +553,7 @@ class PlainMockUseTest(AsyncSessionTestCase):
         self.session.get.side_effect = default
         self.assertIsNone(await self.session.get(User, 1))
         self.session.in_transaction.side_effect = lambda: mock.DEFAULT
-        self.assertIs(self.session.in_transaction(), False)
+        self.assertIs(self.session.in_transaction(), True)  # begun by the execute() above
 
     async def test_default_with_configured_return_value_keeps_the_seed(self):
         self.session.execute.return_value.scalar_one_or_none.return_value = "seed"
@@ -798,6 +799,52 @@ class EmptyDatabaseParityTest(AsyncSessionTestCase):
 
         await self.compare(
             [(label, rowcount(arguments)) for label, arguments in executions.items()]
+        )
+
+    async def test_the_session_begins_its_transaction_when_first_used(self):
+        def scenario(*steps):
+            async def run(session):
+                seen = []
+                for step in steps:
+                    try:
+                        returned = step(session)
+                        if inspect.isawaitable(returned):
+                            await returned
+                    except Exception as error:
+                        seen.append(("raises", type(error), str(error)))
+                    seen.append((session.in_transaction(), session.in_nested_transaction()))
+                await session.rollback()  # the next scenario starts afresh
+                return seen
+
+            return run
+
+        def add(session):
+            session.add(User(name="a"))
+
+        def execute(session):
+            return session.execute(select(User))
+
+        def get(session):
+            return session.get(User, 1)
+
+        async def begin_block(session):
+            async with session.begin():
+                session.add(User(name="b"))
+
+        await self.compare(
+            [
+                ("add", scenario(add)),
+                ("execute", scenario(execute)),
+                ("get", scenario(get)),
+                ("add, commit", scenario(add, lambda session: session.commit())),
+                ("execute, rollback", scenario(execute, lambda session: session.rollback())),
+                ("execute, close", scenario(execute, lambda session: session.close())),
+                ("flush of nothing", scenario(lambda session: session.flush())),
+                ("execute, then begin()", scenario(execute, begin_block)),
+                ("begin() block, then add", scenario(begin_block, add)),
+                ("begin_nested() first", scenario(lambda session: session.begin_nested())),
+                ("add, then begin_nested()", scenario(add, lambda session: session.begin_nested())),
+            ]
         )
 
     async def test_session_level_reads(self):

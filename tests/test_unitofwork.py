@@ -184,6 +184,7 @@ class RecordingTest(asyncsessiontest.AsyncSessionTestCase):
         self.session.commit.side_effect = ValueError("disk full")
         with self.assertRaises(ValueError):
             await self.session.commit()
+        await self.session.rollback()
         with self.assertRaises(ValueError):
             async with self.session.begin():
                 pass
@@ -193,10 +194,11 @@ class RecordingTest(asyncsessiontest.AsyncSessionTestCase):
             "1. add(<User a>)\n"
             "2. refresh(<User a>, attribute_names=['name'])\n"
             "3. commit()  [raised ValueError: disk full]\n"
-            "4. begin()\n"
-            "5. transaction: begin\n"
-            "6. transaction: commit  [raised ValueError: disk full]\n"
-            "7. transaction: rollback",
+            "4. rollback()\n"
+            "5. begin()\n"
+            "6. transaction: begin\n"
+            "7. transaction: commit  [raised ValueError: disk full]\n"
+            "8. transaction: rollback",
         )
 
     async def test_empty_history_repr(self):
