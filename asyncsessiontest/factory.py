@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from asyncsessiontest.transaction import TransactionStandIn
-
 __all__ = ["SessionFactoryStandIn"]
 
 
@@ -73,10 +71,7 @@ class _BeginContext:
 
     async def __aenter__(self) -> Any:
         self._transaction = self._session.begin()
-        if isinstance(self._transaction, TransactionStandIn):
-            await self._transaction._start_for_factory()
-        else:  # the test configured session.begin
-            await self._transaction.__aenter__()
+        await self._transaction.__aenter__()
         return self._session
 
     async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:

@@ -21,9 +21,8 @@ class TransactionStandIn:
     used as an async context manager: leaving the block cleanly commits (or releases the
     savepoint), leaving it by an exception rolls back, and the exception propagates.
 
-    Beginning a transaction while the session has one open (begun by ``begin()``, or
-    implicitly, as a real session begins one when first used) raises ``InvalidRequestError``,
-    as a real session does.
+    Beginning a transaction while the session has the one it began by itself open (a real
+    session begins one when first used) raises ``InvalidRequestError``, as a real session does.
 
     :param state: the state of the session it belongs to.
     :param nested: True for ``begin_nested()``.
@@ -48,21 +47,19 @@ class TransactionStandIn:
     def _kind(self) -> str:
         return "savepoint" if self.nested else "transaction"
 
-    async def _start(self, beside_others: bool = False) -> TransactionStandIn:
+    async def _start(self) -> TransactionStandIn:
         if not self.is_active:
             if self.nested:
                 self._state.autobegin()  # a savepoint needs a transaction to be in
-            elif not beside_others and self._state.current_transaction(False) is not None:
-                raise InvalidRequestError("A transaction is already begun on this Session.")
+            else:
+                current = self._state.current_transaction(False)
+                # only against the transaction the session began by itself: a begun one may be
+                # another session's in production (the test has one for all a factory makes)
+                if current is not None and current.implicit:
+                    raise InvalidRequestError("A transaction is already begun on this Session.")
             self._state.history.append(Operation(f"{self._kind}: begin"))
             self._state.transaction_started(self)
         return self
-
-    async def _start_for_factory(self) -> TransactionStandIn:
-        """Begin as ``factory.begin()`` does: on what is a new session in production, so an
-        open transaction (another factory block's, on the one session a test has) is no
-        error."""
-        return await self._start(beside_others=True)
 
     def __await__(self) -> Any:
         return self._start().__await__()

@@ -166,7 +166,7 @@ class SessionFactoryTest(AsyncSessionTestCase):
         async with self.session_factory.begin() as session:
             session.add(Account(name="a"))
         async with self.session_factory() as session:
-            await session.get(Account, 1)
+            await session.execute(select(Account))
             self.assertTrue(session.in_transaction())
         async with self.session_factory() as session:
             async with session.begin():
@@ -184,6 +184,14 @@ class SessionFactoryTest(AsyncSessionTestCase):
                 inner.add(Account(name="b"))
         self.assertEqual(self.session.add.call_count, 2)
         self.assertFalse(self.session.in_transaction())
+
+    async def test_a_session_of_the_factory_begins_inside_another_ones_block(self):
+        async with self.session_factory.begin() as outer:
+            outer.add(Account(name="a"))
+            async with self.session_factory() as inner:
+                async with inner.begin():
+                    inner.add(Account(name="b"))
+        self.assertEqual(self.session.add.call_count, 2)
 
     def test_configure_records_the_arguments(self):
         self.session_factory.configure(expire_on_commit=False)
