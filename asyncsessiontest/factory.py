@@ -42,6 +42,8 @@ class SessionFactoryStandIn:
         :param local_kw: session arguments, as the real factory takes; recorded in :attr:`calls`.
         """
         self.calls.append(local_kw)
+        # a new session has no transaction: end the one the test's session began by itself
+        # (None when the factory was given a session not made by this package)
         state = self.session.__dict__.get("_ast_state")
         if state is not None:
             state.handed_out_anew()
