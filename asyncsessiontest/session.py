@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock, NonCallableMock
 
 from sqlalchemy.engine import Result, ScalarResult
-from sqlalchemy.exc import NoResultFound, PendingRollbackError
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -44,7 +44,7 @@ from asyncsessiontest.results import (
 )
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
-from asyncsessiontest.transaction import TransactionStandIn
+from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
 from asyncsessiontest.unitofwork import ADDS, CLOSES, COMMITS, ROLLBACKS, added_objects
 
 if TYPE_CHECKING:
@@ -67,14 +67,6 @@ _NEEDS_TRANSACTION = frozenset(
 _AUTOBEGINS = frozenset(
     {"add", "add_all", "execute", "scalars", "scalar", "stream", "stream_scalars", "connection"}
 )
-
-
-def _pending_rollback(original: BaseException) -> PendingRollbackError:
-    return PendingRollbackError(
-        "This Session's transaction has been rolled back due to a previous exception during "
-        "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
-        f"Original exception was: {original}"
-    )
 
 
 class SessionState:
@@ -453,7 +445,7 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
         state: SessionState = self.__dict__["_ast_state"]
         try:
             if state.failed_flush is not None and operation.method in _NEEDS_TRANSACTION:
-                raise _pending_rollback(state.failed_flush)
+                raise pending_rollback(state.failed_flush)
             if operation.method in _AUTOBEGINS:
                 state.autobegin()
             if self._ast_untouched():

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import InvalidRequestError, PendingRollbackError
 
 from asyncsessiontest.recording import Operation
 
 if TYPE_CHECKING:
     from asyncsessiontest.session import SessionState
 
-__all__ = ["TransactionStandIn"]
+__all__ = ["TransactionStandIn", "pending_rollback"]
+
+
+def pending_rollback(original: BaseException) -> PendingRollbackError:
+    """Return the error a real session raises for work asked of it after a failed flush.
+
+    :param original: the error the flush (or commit) raised.
+    """
+    return PendingRollbackError(
+        "This Session's transaction has been rolled back due to a previous exception during "
+        "flush. To begin a new transaction with this Session, first issue Session.rollback(). "
+        f"Original exception was: {original}"
+    )
 
 
 class TransactionStandIn:
@@ -50,6 +62,8 @@ class TransactionStandIn:
     async def _start(self) -> TransactionStandIn:
         if not self.is_active:
             if self.nested:
+                if self._state.failed_flush is not None:
+                    raise pending_rollback(self._state.failed_flush)
                 self._state.autobegin()  # a savepoint needs a transaction to be in
             else:
                 current = self._state.current_transaction(False)

@@ -261,6 +261,18 @@ async def failed_flush_not_rolled_back(session, members):
     await session.commit()
 
 
+@scenario(expected=set(), raises=PendingRollbackError, flushes=[FAIL])
+async def savepoint_after_a_failed_flush(session, members):
+    session.add(members["a"])
+    session.add(members[TAKEN])
+    try:
+        await session.flush()
+    except IntegrityError:
+        pass  # no rollback(): the real session refuses a savepoint too
+    async with session.begin_nested():
+        session.add(members["b"])
+
+
 def _members():
     return {name: Member(name=name) for name in ("a", "b", "c", TAKEN)}
 
@@ -416,6 +428,10 @@ class ParityTest(asyncsessiontest.AsyncSessionTestCase):
         # The same after a flush() that failed: the commit raises PendingRollbackError and
         # assertCommitted accepts nothing, as on a real session.
         await self.assertSameOutcome(failed_flush_not_rolled_back)
+
+    async def test_savepoint_after_a_failed_flush(self):
+        # begin_nested() raises PendingRollbackError too, as on a real session
+        await self.assertSameOutcome(savepoint_after_a_failed_flush)
 
 
 def _no_driver_transactions(dbapi_connection, connection_record):
