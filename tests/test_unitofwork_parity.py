@@ -237,39 +237,34 @@ async def merged_then_committed(session, members):
 # -- a failed commit or flush without rollback(): PendingRollbackError -----------------------
 
 
-@scenario(expected=set(), raises=PendingRollbackError, commits=[FAIL, OK])
-async def failed_commit_not_rolled_back(session, members):
+async def _fail_and_go_on(session, members, step):
+    """Add a and the taken name, then ``step`` (commit or flush), which fails: no rollback()."""
     session.add(members["a"])
     session.add(members[TAKEN])
     try:
-        await session.commit()
+        await step()
     except IntegrityError:
-        pass  # no rollback(): the real session refuses to go on
+        pass  # the real session refuses to go on until rollback()
+
+
+@scenario(expected=set(), raises=PendingRollbackError, commits=[FAIL, OK])
+async def failed_commit_not_rolled_back(session, members):
+    await _fail_and_go_on(session, members, session.commit)
     session.add(members["b"])
     await session.commit()
 
 
 @scenario(expected=set(), raises=PendingRollbackError, flushes=[FAIL])
 async def failed_flush_not_rolled_back(session, members):
-    session.add(members["a"])
-    session.add(members[TAKEN])
-    try:
-        await session.flush()
-    except IntegrityError:
-        pass  # no rollback(): the real session refuses to go on
+    await _fail_and_go_on(session, members, session.flush)
     session.add(members["b"])
     await session.commit()
 
 
 @scenario(expected=set(), raises=PendingRollbackError, flushes=[FAIL])
 async def savepoint_after_a_failed_flush(session, members):
-    session.add(members["a"])
-    session.add(members[TAKEN])
-    try:
-        await session.flush()
-    except IntegrityError:
-        pass  # no rollback(): the real session refuses a savepoint too
-    async with session.begin_nested():
+    await _fail_and_go_on(session, members, session.flush)
+    async with session.begin_nested():  # refused too
         session.add(members["b"])
 
 
