@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterable, Optional
 from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
 
-__all__ = ["KeyAssigner"]
+__all__ = ["KeyAssigner", "assignable"]
 
 
 class KeyAssigner:
@@ -35,6 +35,14 @@ class KeyAssigner:
                 table, attribute, _ = found
                 self._last[table] = self._last.get(table, 0) + 1
                 setattr(instance, attribute, self._last[table])
+
+
+def assignable(instance: Any) -> bool:
+    """Tell whether :class:`KeyAssigner` gives ``instance`` a key when its key is None.
+
+    :param instance: an ORM instance.
+    """
+    return _key_of(instance) is not None
 
 
 def _key_of(instance: Any) -> Optional[Any]:

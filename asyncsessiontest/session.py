@@ -25,14 +25,21 @@ from sqlalchemy.ext.asyncio import (
     AsyncScalarResult,
     AsyncSession,
 )
-from sqlalchemy.orm import Session
-from sqlalchemy.util import IdentitySet, immutabledict
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.util import greenlet_spawn, immutabledict
 
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass, call_record
-from asyncsessiontest.kinds import is_exception
+from asyncsessiontest.kinds import is_exception, is_orm_instance
+from asyncsessiontest.ormstate import (
+    OrmState,
+    expired_reason,
+    is_orm_statement,
+    orm_instances,
+    require_unique,
+)
 from asyncsessiontest.overlay import is_default_return, overlaid
-from asyncsessiontest.recording import History, Operation
+from asyncsessiontest.recording import STATEMENT_METHODS, History, Operation
 from asyncsessiontest.results import (
     CannedResult,
     empty_database_rowcount,
@@ -45,13 +52,14 @@ from asyncsessiontest.results import (
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
-from asyncsessiontest.unitofwork import ADDS, CLOSES, COMMITS, ROLLBACKS, added_objects
+from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
 if TYPE_CHECKING:
     from asyncsessiontest.keys import KeyAssigner
 
 __all__ = ["SessionState", "create_session"]
 
+_CLOSES = CLOSES | {"reset"}
 # awaited on the session, these end its transaction (as begin()'s block would)
 _ENDS_TRANSACTIONS = COMMITS | ROLLBACKS | CLOSES | {"reset"}
 # after a failed flush, a real session refuses these until rollback() (PendingRollbackError)
@@ -77,6 +85,8 @@ class SessionState:
     :param dialect: the dialect that renders SQL in messages (None: SQLAlchemy's default).
     :param failure_exception: what a failure raises (the TestCase's ``failureException``).
     :param assign_primary_keys: give added instances primary keys on flush and commit.
+    :param expire_on_commit: expire the session's instances on commit, as a real session does.
+    :param check_implicit_io: make implicit loads by the code under test raise, as in production.
     :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass of it.
     """
 
@@ -87,6 +97,8 @@ class SessionState:
         dialect: Any = None,
         failure_exception: type = AssertionError,
         assign_primary_keys: bool = False,
+        expire_on_commit: bool = True,
+        check_implicit_io: bool = True,
     ) -> None:
         if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
             raise TypeError(
@@ -110,12 +122,23 @@ class SessionState:
         """The error of a failed commit() or flush() not yet followed by rollback()."""
         self.factory: Optional[SessionFactoryStandIn] = None
         """The test's session factory stand-in, made on first use."""
+        self.expire_on_commit = expire_on_commit
+        self.check_implicit_io = check_implicit_io
+        self._orm: Optional[OrmState] = None
         self.keys: Optional[KeyAssigner] = None
         if assign_primary_keys:
             # imported on first use, as few suites need it: each module costs ~0.1 ms of import
             from asyncsessiontest.keys import KeyAssigner
 
             self.keys = KeyAssigner()
+
+    @property
+    def orm(self) -> OrmState:
+        """The real sync session holding the instances, made on first use."""
+        orm = self._orm
+        if orm is None:
+            orm = self._orm = OrmState(self, self.expire_on_commit, self.check_implicit_io)
+        return orm
 
     @property
     def session(self) -> Any:
@@ -145,6 +168,9 @@ class SessionState:
         self.transactions.clear()
         self.factory = None
         self.failed_flush = None
+        if self._orm is not None:
+            self._orm.release()
+            self._orm = None
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -169,13 +195,61 @@ class SessionState:
 
     def flushed(self) -> None:
         """Note that the session flushed (flush(), commit(), a begin() block's commit)."""
-        if self.keys is not None:
-            self.keys.assign(
-                instance
-                for operation in self.history
-                if operation.method in ADDS and operation.happened
-                for instance in added_objects(operation)
-            )
+        if self._orm is not None:
+            self._orm.sync.flush()
+
+    def committed(self, method: str) -> None:
+        """Commit the real session's transaction: flush, then expire if ``expire_on_commit``.
+
+        :param method: what committed, as messages name it (``"commit"``).
+        """
+        orm = self._orm
+        if orm is not None:
+            orm.hold_loaded_values()
+            if self.expire_on_commit:
+                orm.expired(None, expired_reason(method, len(self.history)))
+            orm.sync.commit()
+
+    def rolled_back(self, savepoint: Any = None) -> None:
+        """Roll the real session back (to ``savepoint``, a real nested transaction, if given).
+
+        :param savepoint: the sync session's nested transaction, or None for the transaction.
+        """
+        orm = self._orm
+        if orm is not None:
+            orm.hold_loaded_values()
+            orm.expired(None, f"expired by the rollback at operation {len(self.history)}")
+            (savepoint or orm.sync).rollback()
+
+    def closed(self) -> None:
+        """Close the real session: its objects leave it, holding the values they had."""
+        orm = self._orm
+        if orm is not None:
+            orm.close()
+
+    def autoflush(self, operation: Operation) -> None:
+        """Flush before an ORM statement executes, as a real session's autoflush does.
+
+        :param operation: the execution.
+        """
+        orm = self._orm
+        if orm is not None and orm.sync.autoflush and is_orm_statement(operation.args[0] if operation.args else operation.kwargs.get("statement")):
+            orm.sync.flush()
+
+    def sync_execution(self, statement: Any, params: Any) -> Any:
+        """Answer an execution made through the real sync session (``run_sync()``, a subclass's
+        own methods), recorded as ``execute()``.
+
+        :param statement: the executed statement.
+        :param params: its parameters.
+        """
+        operation = self.history.record("execute", (statement, params) if params else (statement,), {}, True, self.dialect)
+        operation.awaited = True
+        try:
+            return self.result_for(statement, params)
+        except BaseException as error:
+            operation.error = error
+            raise
 
     def autobegin(self) -> None:
         """Begin the session's transaction implicitly, if none is open, as a real session does
@@ -236,6 +310,10 @@ class SessionState:
         """
         answer = self.responder.respond(statement)
         if answer is not None:
+            instances = orm_instances(answer._canned_rows, is_orm_instance)
+            if instances:
+                self.orm.adopt(instances, statement)
+                require_unique(answer, statement)
             return answer
         if self.strict:
             message = self.responder.explain_unmatched(statement, self.dialect)
@@ -248,12 +326,21 @@ class SessionState:
         return make_result(empty_database_rows(statement), columns=keys)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
-        """Return the object ``get(entity, ident)`` finds among those added, or None.
+        """Return the object ``get(entity, ident)`` finds: in the session's identity map, as a
+        real session finds it without a query, else among those of ``addObject``; or None.
 
         :param entity: a mapped class.
         :param ident: a primary key.
         """
-        return self.objects.find(entity, ident)
+        found = self.objects.find(entity, ident)  # checks entity and ident as get() does
+        orm = self._orm
+        if orm is not None:
+            in_session = orm.sync.identity_map.get(identity_key(entity, ident))
+            if in_session is not None:
+                return in_session
+        if found is not None:
+            self.orm.adopt([found], None)
+        return found
 
 
 # -- default behaviour of each method, used while the user has not configured the child --------
@@ -285,6 +372,64 @@ def _returns_none(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
     return None
 
 
+def _add(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    instance = args[0] if args else kwargs["instance"]
+    state.orm.sync.add(instance, *args[1:], **{k: v for k, v in kwargs.items() if k != "instance"})
+    state.orm.track(state.orm.sync.new)
+
+
+def _add_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    state.orm.sync.add_all(args[0] if args else kwargs["instances"])
+    state.orm.track(state.orm.sync.new)
+
+
+def _on_sync(name: str) -> _Behaviour:
+    """Return a behaviour that calls the real sync session's method of that name."""
+
+    def call(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        return getattr(state.orm.sync, name)(*args, **kwargs)
+
+    return call
+
+
+def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    instance = args[0] if args else kwargs["instance"]
+    sync = state.orm.sync
+    if instance in sync.new:
+        # kept pending for want of a primary key: production would have one, and delete it
+        sync.expunge(instance)
+        return
+    sync.delete(instance)
+
+
+def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    orm = state.orm
+    orm.hold_loaded_values()
+    instance = args[0] if args else kwargs["instance"]
+    if instance in orm.sync.new:
+        return  # kept pending for want of a primary key: production would have one
+    orm.sync.expire(*args, **kwargs)
+    orm.expired([instance], expired_reason("expire", len(state.history)))
+
+
+def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    orm = state.orm
+    orm.hold_loaded_values()
+    orm.expired(None, expired_reason("expire_all", len(state.history)))
+    orm.sync.expire_all()
+
+
+def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    instance = args[0] if args else kwargs["instance"]
+    names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
+    state.orm.refresh(instance, names)
+
+
+async def _run_sync(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    fn = args[0] if args else kwargs.pop("fn")
+    return await greenlet_spawn(fn, state.orm.sync, *args[1:], **kwargs)
+
+
 _BEHAVIOURS: Dict[str, _Behaviour] = {
     "execute": lambda state, a, k: state.result_for(*_execution(a, k)),
     "scalars": lambda state, a, k: state.result_for(*_execution(a, k)).scalars(),
@@ -303,12 +448,20 @@ _BEHAVIOURS: Dict[str, _Behaviour] = {
     "in_nested_transaction": lambda state, a, k: state.current_transaction(True) is not None,
     "get_transaction": lambda state, a, k: state.current_transaction(False),
     "get_nested_transaction": lambda state, a, k: state.current_transaction(True),
-    "is_modified": lambda state, a, k: False,
+    "add": _add,
+    "add_all": _add_all,
+    "delete": _delete,
+    "expunge": _on_sync("expunge"),
+    "expunge_all": _on_sync("expunge_all"),
+    "is_modified": _on_sync("is_modified"),
+    "expire": _expire,
+    "expire_all": _expire_all,
+    "refresh": _refresh,
+    "run_sync": _run_sync,
 }
 for _name in (
-    "add", "add_all", "expire", "expire_all", "expunge", "expunge_all",
-    "__aexit__", "aclose", "close", "commit", "delete", "delete_all", "flush", "invalidate",
-    "refresh", "reset", "rollback",
+    "__aexit__", "aclose", "close", "commit", "delete_all", "flush", "invalidate",
+    "reset", "rollback",
 ):  # fmt: skip
     _BEHAVIOURS[_name] = _returns_none
 _BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
@@ -448,9 +601,13 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
                 raise pending_rollback(state.failed_flush)
             if operation.method in _AUTOBEGINS:
                 state.autobegin()
+            if operation.method in STATEMENT_METHODS:
+                state.autoflush(operation)
             if self._ast_untouched():
                 # in debug mode each coroutine made costs ~3 us: no second one for the default
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
+                if operation.method == "run_sync":
+                    answer = await answer
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
         except BaseException as error:
@@ -461,6 +618,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
             raise
         if operation.method in ("flush", "commit"):
             state.flushed()
+        if operation.method == "commit":
+            state.committed("commit")
+        elif operation.method in ROLLBACKS:
+            state.rolled_back()
+        elif operation.method in _CLOSES:
+            state.closed()
         if operation.method in _ENDS_TRANSACTIONS:
             state.end_transactions()
         return answer
@@ -482,22 +645,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
         return self._ast_answer(configured, args, kwargs)
 
 
-def _sync_session(session: Any, state: SessionState) -> Any:
-    return NonCallableMagicMock(spec=getattr(state.session_class, "sync_session_class", Session))
-
-
 # Instance attributes a class-level spec cannot know (or would make truthy MagicMocks of),
 # built on first access with plausible values of a fresh session.
 _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
     "info": lambda session, state: {},
-    "new": lambda session, state: IdentitySet(),
-    "dirty": lambda session, state: IdentitySet(),
-    "deleted": lambda session, state: IdentitySet(),
     "is_active": lambda session, state: True,
-    "autoflush": lambda session, state: True,
-    "no_autoflush": lambda session, state: contextlib.nullcontext(),
-    "identity_map": lambda session, state: Session().identity_map,
-    "sync_session": _sync_session,
+    "sync_session": lambda session, state: state.orm.sync,
     "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),
     # SQLAlchemy 2.1's properties
     "binds": lambda session, state: immutabledict(),
@@ -505,6 +658,8 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
 }
 # present on instances only, so absent from the class's shape
 _INSTANCE_ONLY = frozenset({"sync_session", "bind"})
+# the real sync session's own, read anew on every access: they change as the session works
+_LIVE = frozenset({"new", "dirty", "deleted", "identity_map", "autoflush", "no_autoflush"})
 
 
 class _SessionMagic:
@@ -579,6 +734,8 @@ class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
         child = own["_mock_children"].get(name)
         if plain and isinstance(child, _MemberMock):
             return child
+        if name in _LIVE and name in state.shape.members and "_ast_respecced" not in own:
+            return getattr(state.orm.sync, name)
         factory = _ATTRIBUTES.get(name)
         if factory is not None and name not in state.shape.members and name not in _INSTANCE_ONLY:
             factory = None  # a property of another SQLAlchemy version: the spec refuses it

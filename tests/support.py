@@ -6,7 +6,7 @@ from typing import Any, AsyncIterator, Dict
 
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import make_transient_to_detached, sessionmaker
 
 try:  # SQLAlchemy 2.0+
     from sqlalchemy.orm import DeclarativeBase
@@ -36,6 +36,13 @@ class Address(Base):
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("users.id"))
     email = Column(String)
+
+
+def make_persistent(session: Any, *instances: Any) -> None:
+    """Put ``instances`` (primary keys set) in ``session`` as loaded, recording nothing."""
+    for instance in instances:
+        make_transient_to_detached(instance)
+        session.sync_session.add(instance)
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,8 @@ import sqlalchemy
 import sqlalchemy.ext.asyncio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base, sessionmaker
 
 from asyncsessiontest import (
     AsyncSessionMixin,
@@ -62,7 +63,10 @@ def tearDownModule():
         del sys.modules[name]
 
 
-class Thing:
+class Thing(declarative_base()):  # type: ignore[misc]
+    __tablename__ = "things"
+    id = Column(Integer, primary_key=True)
+
     def __repr__(self):
         return "<Thing>"
 
@@ -175,7 +179,7 @@ class LifecycleTest(unittest.TestCase):
                 log.append(("async cleanup", session_state(self), len(self.session_history)))
 
             async def test_it(self):
-                self.session.add(object())
+                self.session.add(Thing(id=1))
                 log.append(("test", session_state(self)))
 
             async def asyncTearDown(self):
@@ -242,7 +246,7 @@ class MockPatchDecoratorsTest(AsyncSessionTestCase):
     @mock.patch("os.getpid", return_value=42)
     async def test_method_and_class_decorators(self, getpid, getcwd):
         self.assertEqual((os.getpid(), os.getcwd()), (42, "/patched/by/the/class"))
-        self.session.add(getpid)
+        self.session.add(Thing(id=getpid()))
 
         self.assertEqual([op.method for op in self.session_history], ["add"])
 
@@ -350,7 +354,7 @@ class AsyncCleanupTest(unittest.TestCase):
                 self.assertCommitted()
 
             async def test_forgets_to_commit(self):
-                self.session.add(object())
+                self.session.add(Thing(id=1))
 
         result = run_tests(Inner("test_forgets_to_commit"))
 
@@ -417,12 +421,12 @@ class ClassFixturesTest(AsyncSessionMixin, ProjectTestCase):
         self.assertEqual(self.set_up_classes, 1)
         self.assertEqual(self.shared_names, ("ada", "bob"))
         self.assertEqual(list(self.session_history), [])
-        self.session.add(self.shared_names)
+        self.session.add(Thing(id=len(self.shared_names)))
 
     async def test_class_attributes_and_a_fresh_session_again(self):
         self.assertEqual(self.set_up_classes, 1)
         self.assertEqual(list(self.session_history), [])
-        self.session.add(self.shared_names)
+        self.session.add(Thing(id=len(self.shared_names)))
 
 
 # -- the asyncio_debug switch ----------------------------------------------------------------

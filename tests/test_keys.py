@@ -32,8 +32,11 @@ async def create_two_users_and_an_address(session):
     await session.flush()
     address = Address(user_id=first.id, email="a@example.com")
     session.add(address)
+    await session.flush()
+    # read before the commit expires them, as production code must (expire_on_commit=True)
+    keys = first.id, second.id, address.id, address.user_id
     await session.commit()
-    return first.id, second.id, address.id, address.user_id
+    return keys
 
 
 class AssignPrimaryKeysTest(AsyncSessionTestCase):

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncResult, AsyncScalarResult, 
 from sqlalchemy.orm import Session
 
 from asyncsessiontest import AsyncSessionTestCase, TransactionStandIn
-from tests.support import Address, User, real_session
+from tests.support import Address, User, make_persistent, real_session
 
 
 def real_members(kind_test):
@@ -156,6 +156,9 @@ class MemberKindTest(AsyncSessionTestCase):
                     inspect.iscoroutinefunction(mock.AsyncMock()),  # False on Python 3.8
                 )
                 args, kwargs = arguments_for(name)
+                # a real session deletes, refreshes, expires and expunges only its own objects
+                self.session.sync_session.expunge_all()
+                make_persistent(self.session, *[a for a in args if isinstance(a, User)])
                 returned = method(*args, **kwargs)
                 self.assertTrue(inspect.iscoroutine(returned))
                 if name == "get_one":  # nothing to find in an empty database
@@ -173,6 +176,9 @@ class MemberKindTest(AsyncSessionTestCase):
                 self.assertNotIsInstance(method, mock.AsyncMock)
                 self.assertFalse(asyncio.iscoroutinefunction(method))
                 args, kwargs = arguments_for(name)
+                # a real session deletes, refreshes, expires and expunges only its own objects
+                self.session.sync_session.expunge_all()
+                make_persistent(self.session, *[a for a in args if isinstance(a, User)])
                 returned = method(*args, **kwargs)
                 self.assertFalse(inspect.iscoroutine(returned))
                 # a transaction, awaitable as the real one (the session began one by itself)
@@ -629,14 +635,15 @@ class PlainMockUseTest(AsyncSessionTestCase):
         stock = mock.AsyncMock(spec=AsyncSession)
         manager.attach_mock(self.session, "session")
         stock_manager.attach_mock(stock, "session")
+        user = User(id=1)
         for session in (self.session, stock):
-            session.add(User)
+            session.add(user)
             await session.flush()
         self.assertEqual(manager.mock_calls, stock_manager.mock_calls)
         self.assertEqual(manager.method_calls, stock_manager.method_calls)
         self.assertEqual(
             [str(record) for record in manager.mock_calls],
-            ["call.session.add(<class 'tests.support.User'>)", "call.session.flush()"],
+            ["call.session.add(<User id=1 name=None>)", "call.session.flush()"],
         )
 
     def test_mock_add_spec_takes_away_methods_used_before(self):

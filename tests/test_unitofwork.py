@@ -12,7 +12,7 @@ from sqlalchemy.orm import declarative_base
 
 import asyncsessiontest
 from asyncsessiontest.recording import Operation
-from tests.support import FailureTextMixin
+from tests.support import FailureTextMixin, make_persistent
 
 Base = declarative_base()
 
@@ -917,7 +917,8 @@ class AssertionMessageTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMix
         )
 
     async def test_assert_deleted(self):
-        deleted, kept = User(name="gone"), User(name="kept")
+        deleted, kept = User(id=1, name="gone"), User(id=2, name="kept")
+        make_persistent(self.session, deleted, kept)  # a real session deletes its own objects
         await self.session.delete(deleted)
         self.assertDeleted(deleted)
         self.assertFailureText(
@@ -927,7 +928,8 @@ class AssertionMessageTest(asyncsessiontest.AsyncSessionTestCase, FailureTextMix
         )
 
     async def test_assert_refreshed(self):
-        refreshed, other = User(name="a"), User(name="b")
+        refreshed, other = User(id=1, name="a"), User(id=2, name="b")
+        make_persistent(self.session, refreshed, other)  # a real session refreshes its own
         await self.session.refresh(refreshed)
         self.assertRefreshed(refreshed)
         self.assertFailureText(

@@ -1,0 +1,567 @@
+"""The real ``Session`` behind the mock: it holds the instances, flushes without IO, and makes
+implicit IO fail as it does in production.
+
+``self.session.sync_session`` is a real :class:`sqlalchemy.orm.Session` of the session class's
+``sync_session_class``. Its identity map, cascades, ``new``/``dirty``/``deleted``, expiry and
+lazy loaders are SQLAlchemy's own. Two things differ from a session over a database:
+
+- A flush writes nothing. It applies the Python-side column defaults, primary keys (when
+  ``assign_primary_keys`` is on) and foreign keys of related objects, then makes the objects
+  persistent, deleted or clean through the session's own bookkeeping, as a flush does.
+- A load the ORM starts by itself (an expired attribute, a relationship the statement did not
+  load) reaches the ``do_orm_execute`` event. From the code under test, outside a greenlet, it
+  raises SQLAlchemy's own ``MissingGreenlet`` (with one line saying why), as production does.
+  From the test's own methods it gives back the value the object held, so a test can read what
+  the code did. Inside ``run_sync()``, where production would query, it is answered like any
+  execution.
+
+Every private name of SQLAlchemy's this package uses lives here, each covered by a test that
+fails loudly if SQLAlchemy changes it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+import sqlalchemy
+from sqlalchemy import create_engine, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.util import await_only
+
+from asyncsessiontest.keys import assignable
+
+if TYPE_CHECKING:
+    from asyncsessiontest.session import SessionState
+
+__all__ = ["OrmState", "expired_reason", "is_orm_statement", "orm_instances", "require_unique"]
+
+# the attribute of the sync session that leads back to its OrmState
+_ORM = "_asyncsessiontest_orm"
+_LOADING_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate", "noload"})
+# frames of these packages are not the code that read an attribute
+_PACKAGE_DIRECTORIES = (
+    os.path.dirname(os.path.abspath(__file__)),
+    os.path.dirname(os.path.abspath(sqlalchemy.__file__)),
+)
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _refuse_connection() -> Any:
+    # outside a greenlet this raises MissingGreenlet, as the async drivers do; inside one (run_sync)
+    # the code asked for a database connection, which the mock does not have
+    await_only(_nothing())
+    raise InvalidRequestError(
+        "asyncsessiontest: the session mock has no database connection; code run through "
+        "run_sync() can execute statements (answered like session.execute()), not use "
+        "connections. Test this code against a real database."
+    )
+
+
+_ENGINE: Any = None
+
+
+def _no_io_engine() -> Any:
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = create_engine("sqlite://", creator=_refuse_connection)
+    return _ENGINE
+
+
+_SYNC_CLASSES: Dict[type, type] = {}
+
+
+def sync_class_for(session_class: type) -> type:
+    """Return the sync session class behind mocks of ``session_class``: its
+    ``sync_session_class`` with a flush that writes nothing (made once per class).
+
+    :param session_class: ``AsyncSession`` or a subclass.
+    """
+    found = _SYNC_CLASSES.get(session_class)
+    if found is None:
+        base = getattr(session_class, "sync_session_class", Session)
+
+        def flush(self: Session, objects: Any = None) -> None:
+            """Flush as a session over a database would, writing nothing (see ormstate)."""
+            orm = getattr(self, _ORM, None)
+            if orm is not None:
+                orm.flush_without_io()
+
+        def _is_clean(self: Session) -> bool:
+            # after a flush without IO, objects without a primary key stay pending: a commit,
+            # which flushes until the session is clean, must not count them
+            orm = getattr(self, _ORM, None)
+            return orm.nothing_to_flush() if orm is not None else base._is_clean(self)
+
+        found = type(
+            base.__name__,
+            (base,),
+            {"flush": flush, "_is_clean": _is_clean, "__module__": base.__module__},
+        )
+        event.listen(found, "do_orm_execute", _answer_execution)
+        _SYNC_CLASSES[session_class] = found
+    return found
+
+
+class OrmState:
+    """One test's real sync session and what the mock knows about its objects.
+
+    :param state: the session state it belongs to.
+    :param expire_on_commit: as ``Session(expire_on_commit=...)``.
+    :param check_implicit_io: make the code under test's implicit loads raise.
+    """
+
+    def __init__(self, state: SessionState, expire_on_commit: bool, check_implicit_io: bool) -> None:
+        self.state = state
+        self.check_implicit_io = check_implicit_io
+        self.sync: Session = sync_class_for(state.session_class)(
+            bind=_no_io_engine(), expire_on_commit=expire_on_commit
+        )
+        setattr(self.sync, _ORM, self)
+        self.held: Dict[int, Dict[str, Any]] = {}
+        """id(object) -> the attribute values it held when they were last loaded."""
+        self.why_unloaded: Dict[Tuple[int, str], str] = {}
+        """(id(object), attribute) -> why it is not loaded, for error messages."""
+        self.objects: Dict[int, Any] = {}
+        """id(object) -> every object that was in the session, until the test ends."""
+
+    # -- objects entering the session -----------------------------------------------------------
+
+    def track(self, instances: Iterable[Any]) -> None:
+        """Remember ``instances`` (added, loaded) so they leave the session cleanly at the end.
+
+        :param instances: ORM instances.
+        """
+        for instance in instances:
+            self.objects[id(instance)] = instance
+
+    def adopt(self, instances: Iterable[Any], statement: Any) -> None:
+        """Make canned ``instances`` persistent, loaded as ``statement`` would have loaded them.
+
+        :param instances: ORM instances an execution of ``statement`` returns.
+        :param statement: the executed statement, or None for ``get()``.
+        """
+        for instance in instances:
+            self._adopt(instance, statement, None)
+
+    def _adopt(self, instance: Any, statement: Any, path: Any) -> None:
+        instance_state = sa_inspect(instance)
+        if instance_state.session_id is not None or instance_state.key is not None:
+            return  # already in a session (this one: identity-mapped, loaded as it is)
+        mapper = instance_state.mapper
+        identity = mapper.identity_key_from_instance(instance)
+        if None in identity[1] or identity in self.sync.identity_map:
+            return  # without a complete key, or another object has it: it stays transient
+        loaded = loaded_attributes(statement, mapper, path)
+        values = instance_state.dict
+        held = self.held.setdefault(id(instance), {})
+        related: List[Tuple[Any, Any]] = []
+        for prop in mapper.attrs:
+            key = prop.key
+            if key in values:
+                held[key] = values[key]
+            if key not in loaded:
+                values.pop(key, None)
+                self.why_unloaded[(id(instance), key)] = (
+                    f"not loaded by {_short(statement)}" if statement is not None else "not loaded"
+                )
+        make_transient_to_detached(instance)
+        self.sync.add(instance)
+        self.track([instance])
+        for prop in mapper.relationships:
+            if prop.key in loaded:
+                value = held.get(prop.key, [] if prop.uselist else None)
+                set_committed_value(instance, prop.key, value)
+                children = value if prop.uselist else [value]
+                related.extend((child, prop) for child in children if child is not None)
+        for prop in mapper.column_attrs:
+            if prop.key in loaded and prop.key not in values:
+                set_committed_value(instance, prop.key, held.get(prop.key))
+        for child, prop in related:
+            self._adopt(child, statement, (path or ()) + (prop,))
+
+    # -- flush, commit, rollback, expiry ---------------------------------------------------------
+
+    def nothing_to_flush(self) -> bool:
+        """Tell whether a flush would do nothing: what is pending cannot get a primary key."""
+        sync = self.sync
+        if sync.deleted or sync.dirty:
+            return False
+        keys = self.state.keys
+        return not any(
+            _has_identity(instance) or (keys is not None and assignable(instance))
+            for instance in sync.new
+        )
+
+    def flush_without_io(self) -> None:
+        """Do a flush's work without a database: defaults, keys, then the objects' new states."""
+        sync = self.sync
+        new = [sa_inspect(instance) for instance in sync.new]
+        deleted = [sa_inspect(instance) for instance in sync.deleted]
+        dirty = [sa_inspect(instance) for instance in sync.dirty]
+        if not (new or deleted or dirty):
+            return
+        self.track(state.obj() for state in new)
+        for instance_state in new:
+            _apply_defaults(instance_state, self.state.dialect)
+        keys = self.state.keys
+        if keys is not None:
+            keys.assign(state.obj() for state in new)
+        for instance_state in new + dirty:
+            _synchronize_foreign_keys(instance_state)
+        persisted = {state for state in new if _has_identity(state.obj())}
+        persisted.update(dirty)
+        if not sync.in_transaction():
+            sync.begin()
+        if deleted:
+            sync._remove_newly_deleted(deleted)  # what a flush does for deleted objects
+        if persisted:
+            sync._register_persistent(persisted)  # ... and for inserted and updated ones
+
+    def refresh(self, instance: Any, attribute_names: Any) -> None:
+        """Reload ``instance`` as ``refresh()`` does: from the values it holds.
+
+        :param instance: a persistent instance.
+        :param attribute_names: the attributes to reload, or None for all.
+        """
+        instance_state = sa_inspect(instance)
+        if instance in self.sync.new:
+            return  # kept pending for want of a primary key: production would have one
+        if instance_state.session_id != self.sync.hash_key or instance_state.key is None:
+            raise InvalidRequestError(
+                f"Instance '{_describe(instance)}' is not persistent within this Session"
+            )
+        held = self.held.get(id(instance), {})
+        for key in attribute_names if attribute_names is not None else instance_state.mapper.attrs.keys():
+            if key in instance_state.unloaded:
+                prop = instance_state.mapper.attrs[key]
+                default = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
+                set_committed_value(instance, key, held.get(key, default))
+
+    def close(self) -> None:
+        """Close the sync session; its objects keep the values they held, so the test can read
+        them."""
+        self._fill_unloaded()
+        self.sync.close()
+
+    def _fill_unloaded(self) -> None:
+        for instance in list(self.objects.values()):
+            instance_state = sa_inspect(instance)
+            held = self.held.get(id(instance), {})
+            for key in instance_state.unloaded:
+                if key in held:
+                    instance_state.dict[key] = held[key]
+
+    def hold_loaded_values(self) -> None:
+        """Remember every loaded value of the session's objects, before something expires them."""
+        for instance in list(self.sync.identity_map.values()):
+            self._hold(instance)
+
+    def _hold(self, instance: Any) -> None:
+        self.held.setdefault(id(instance), {}).update(sa_inspect(instance).dict)
+
+    def expired(self, instances: Optional[Iterable[Any]], reason: str) -> None:
+        """Note why ``instances`` (None: all of the session's) lost their loaded values.
+
+        :param instances: the instances expired, or None for all.
+        :param reason: e.g. ``"expired by commit() (operation 3)"``.
+        """
+        targets = list(self.sync.identity_map.values()) if instances is None else list(instances)
+        for instance in targets:
+            for key in sa_inspect(instance).mapper.attrs.keys():
+                self.why_unloaded[(id(instance), key)] = reason
+
+    def release(self) -> None:
+        """Send every object back out of the session as a transient one with its values."""
+        self._fill_unloaded()
+        self.sync.expunge_all()
+        delattr(self.sync, _ORM)
+        for instance in self.objects.values():
+            instance_state = sa_inspect(instance)
+            if instance_state.key is not None or instance_state.session_id is not None:
+                make_transient(instance)
+        self.objects.clear()
+        self.held.clear()
+        self.why_unloaded.clear()
+
+    # -- implicit loads --------------------------------------------------------------------------
+
+    def implicit_load(self, execute_state: Any) -> Any:
+        """Answer a load the ORM started by itself (see the module's docstring)."""
+        instance, key, reader = _reader()
+        serve = not self.check_implicit_io or _is_test_frame(reader)
+        if not serve:
+            try:
+                await_only(_nothing())
+            except MissingGreenlet as error:
+                raise MissingGreenlet(
+                    f"{error}\n{self._explain(instance, key)}"
+                ).with_traceback(None) from None
+        if execute_state.is_relationship_load:
+            if instance is None or key is None:
+                return self.state.result_for(execute_state.statement, execute_state.parameters)
+            prop = sa_inspect(instance).mapper.attrs[key]
+            value = self.held.get(id(instance), {}).get(key, [] if prop.uselist else None)
+            children = list(value) if prop.uselist else ([] if value is None else [value])
+            self.adopt(children, None)
+            from asyncsessiontest.results import make_result
+
+            return make_result(children)
+        return self._column_load(execute_state, instance)
+
+    def _column_load(self, execute_state: Any, instance: Any) -> Any:
+        from asyncsessiontest.results import make_result
+
+        refresh = getattr(execute_state.load_options, "_refresh_state", None)
+        target = refresh.obj() if refresh is not None else instance
+        if target is None:
+            return make_result([])
+        instance_state = sa_inspect(target)
+        held = self.held.get(id(target), {})
+        for key in list(instance_state.unloaded):
+            prop = instance_state.mapper.attrs[key]
+            if not hasattr(prop, "columns"):
+                continue
+            set_committed_value(target, key, held.get(key))
+        return make_result([target])
+
+    def _explain(self, instance: Any, key: Optional[str]) -> str:
+        if instance is None or key is None:
+            return "asyncsessiontest: the code under test started a load outside an await."
+        name = f"{type(instance).__name__}.{key}"
+        why = self.why_unloaded.get((id(instance), key), "not loaded")
+        prop = sa_inspect(instance).mapper.attrs[key]
+        if hasattr(prop, "uselist"):
+            fix = (
+                f"load it with the statement (.options(selectinload({name}))) or "
+                f"await session.refresh(obj, [{key!r}])"
+            )
+        else:
+            fix = (
+                f"await session.refresh(obj) first, or set expire_on_commit=False on the "
+                f"session factory"
+            )
+        identity = sa_inspect(instance).identity
+        which = f"{type(instance).__name__}{list(identity)}" if identity else _describe(instance)
+        return f"asyncsessiontest: {name} of {which} was {why}; in production code, {fix}."
+
+
+def _has_identity(instance: Any) -> bool:
+    return None not in sa_inspect(instance).mapper.identity_key_from_instance(instance)[1]
+
+
+def _describe(instance: Any) -> str:
+    return f"<{type(instance).__name__} at {hex(id(instance))}>"
+
+
+def is_orm_statement(statement: Any) -> bool:
+    """Tell whether ``statement`` is ORM-enabled (a real session autoflushes before those).
+
+    :param statement: an executed statement.
+    """
+    attributes = getattr(statement, "_propagate_attrs", None)
+    return bool(attributes) and attributes.get("compile_state_plugin") == "orm"
+
+
+def _short(statement: Any) -> str:
+    text = " ".join(str(statement).split())
+    return f"<{text[:60]}{'...' if len(text) > 60 else ''}>"
+
+
+def _answer_execution(execute_state: Any) -> Any:
+    """The sync session's ``do_orm_execute`` listener: every execution is answered by the mock."""
+    orm: Optional[OrmState] = getattr(execute_state.session, _ORM, None)
+    if orm is None:
+        return None
+    if execute_state.is_column_load or execute_state.is_relationship_load:
+        return orm.implicit_load(execute_state)
+    return orm.state.sync_execution(execute_state.statement, execute_state.parameters)
+
+
+def _reader() -> Tuple[Any, Optional[str], Any]:
+    """Return (instance, attribute, frame) of the attribute read that started a load."""
+    frame = sys._getframe(2)
+    instance = key = None
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__get__" and "instance" in frame.f_locals:
+            descriptor = frame.f_locals.get("self")
+            if hasattr(descriptor, "key") and hasattr(descriptor, "impl"):
+                instance, key = frame.f_locals["instance"], descriptor.key
+        if not code.co_filename.startswith(_PACKAGE_DIRECTORIES):
+            return instance, key, frame
+        frame = frame.f_back
+    return instance, key, None
+
+
+def _is_test_frame(frame: Any) -> bool:
+    """Tell whether ``frame`` runs a method of a TestCase: the test's own code, not the code
+    under test."""
+    return frame is not None and isinstance(frame.f_locals.get("self"), unittest.TestCase)
+
+
+# -- what a statement loads -----------------------------------------------------------------------
+
+_LOADED: Dict[Any, Set[str]] = {}
+
+
+def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Set[str]:
+    """Return the attribute keys of ``mapper`` that ``statement`` loads for its objects.
+
+    Columns are loaded unless deferred; relationships when eagerly loaded (by the mapping's
+    ``lazy=`` or the statement's loader options), as SQLAlchemy's own compile state says.
+
+    :param statement: an ORM select, or None for the mapping's own defaults.
+    :param mapper: the mapper of the objects.
+    :param path: the relationships followed from the statement's entity to them, or None.
+    """
+    context = _compile_state(statement)
+    cache_key = None
+    if context is not None:
+        try:
+            cache_key = (statement._generate_cache_key().key, mapper, path)
+        except Exception:
+            cache_key = None
+    elif statement is None:
+        cache_key = (None, mapper, path)
+    if cache_key is not None and cache_key in _LOADED:
+        return _LOADED[cache_key]
+    registry = mapper._path_registry
+    for prop in path or ():
+        registry = registry[prop][prop.mapper]
+    loaded: Set[str] = set()
+    primary = {column.key for column in mapper.primary_key}
+    for prop in mapper.attrs:
+        loader = prop._get_context_loader(context, registry) if context is not None else None
+        strategy = dict(loader.strategy if loader is not None and loader.strategy else prop.strategy_key)
+        if hasattr(prop, "uselist"):
+            if strategy.get("lazy") in _LOADING_STRATEGIES:
+                loaded.add(prop.key)
+        elif not strategy.get("deferred") or prop.key in primary:
+            loaded.add(prop.key)
+    if cache_key is not None:
+        if len(_LOADED) > 10_000:
+            _LOADED.clear()
+        _LOADED[cache_key] = loaded
+    return loaded
+
+
+def _compile_state(statement: Any) -> Any:
+    if statement is None or not getattr(statement, "is_select", False):
+        return None
+    try:
+        return statement.compile().compile_state
+    except Exception:
+        return None
+
+
+def require_unique(result: Any, statement: Any) -> Any:
+    """Make ``result`` refuse to give rows without ``unique()`` when ``statement`` joined-eager
+    loads a collection, as the ORM's own results do.
+
+    :param result: the result answering ``statement``.
+    :param statement: the executed statement.
+    """
+    context = _compile_state(statement)
+    if context is not None and getattr(context, "multi_row_eager_loaders", False):
+
+        def refuse(row: Any) -> Any:
+            raise InvalidRequestError(
+                "The unique() method must be invoked on this Result, as it contains results "
+                "that include joined eager loads against collections"
+            )
+
+        result._unique_filter_state = (None, refuse)
+    return result
+
+
+def expired_reason(method: str, number: int) -> str:
+    """Return why a commit (or expire) unloaded attributes, as messages say it.
+
+    :param method: the session method, e.g. ``"commit"``.
+    :param number: the operation's number in the session's history.
+    """
+    return f"expired by {method}() at operation {number}"
+
+
+# -- a flush's work on one object ------------------------------------------------------------------
+
+
+class _DefaultContext:
+    """What a context-sensitive column default (``default=lambda context: ...``) is given."""
+
+    def __init__(self, parameters: Dict[str, Any]) -> None:
+        self.current_parameters = parameters
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> Dict[str, Any]:
+        """Return the values of the row being inserted, by column key."""
+        return self.current_parameters
+
+
+def _apply_defaults(instance_state: Any, dialect: Any) -> None:
+    """Give unset columns their Python-side defaults, as the INSERT of a flush does."""
+    mapper = instance_state.mapper
+    values = instance_state.dict
+    parameters = {
+        column.key: values.get(mapper.get_property_by_column(column).key)
+        for column in mapper.local_table.columns
+        if column in mapper._columntoproperty
+    }
+    for prop in mapper.column_attrs:
+        if values.get(prop.key) is not None:
+            continue
+        column = prop.columns[0]
+        default = getattr(column, "default", None)
+        if default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            value: Any = default.arg
+        elif getattr(default, "is_callable", False):
+            value = default.arg(_DefaultContext(parameters))
+        else:
+            continue  # a SQL expression or sequence: the database computes it
+        setattr(instance_state.obj(), prop.key, value)
+        parameters[column.key] = value
+
+
+def _synchronize_foreign_keys(instance_state: Any) -> None:
+    """Copy related objects' keys into foreign key columns, as a flush's dependency rules do."""
+    instance = instance_state.obj()
+    mapper = instance_state.mapper
+    values = instance_state.dict
+    for prop in mapper.relationships:
+        if prop.key not in values:
+            continue
+        related = values[prop.key]
+        pairs = prop.synchronize_pairs
+        if prop.direction.name == "MANYTOONE" and related is not None:
+            related_mapper = sa_inspect(related).mapper
+            for remote, local in pairs:
+                value = getattr(related, related_mapper.get_property_by_column(remote).key)
+                if value is not None:
+                    setattr(instance, mapper.get_property_by_column(local).key, value)
+        elif prop.direction.name == "ONETOMANY" and related is not None:
+            children = list(related) if prop.uselist else [related]
+            for child in children:
+                child_mapper = sa_inspect(child).mapper
+                for local, remote in pairs:
+                    value = getattr(instance, mapper.get_property_by_column(local).key)
+                    if value is not None:
+                        setattr(child, child_mapper.get_property_by_column(remote).key, value)
+
+
+def orm_instances(rows: Iterable[Tuple[Any, ...]], is_instance: Callable[[Any], bool]) -> List[Any]:
+    """Return the ORM instances among a canned result's rows.
+
+    :param rows: the rows, as tuples.
+    :param is_instance: tells an ORM instance.
+    """
+    return [value for row in rows for value in row if is_instance(value)]
