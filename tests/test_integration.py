@@ -361,7 +361,7 @@ class AsyncCleanupTest(unittest.TestCase):
         self.assertEqual(len(result.failures), 1)
         self.assertIn(
             "AssertionError: Expected a commit; none happened.\nSession history:\n"
-            "1. add(<object object at ",
+            "1. add(<Thing>)",
             result.failures[0][1],
         )
 
