@@ -93,6 +93,26 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     ``session.add(user); await session.commit(); return user.id`` can be tested.
     """
 
+    expire_on_commit: ClassVar[bool] = True
+    """Expire every instance in the session when it commits, as ``AsyncSession`` does by default.
+
+    After a commit, the code under test reading an attribute of an instance then raises
+    ``MissingGreenlet``, as in production; the test's own methods still read the values the
+    objects held. A suite whose production session factory sets ``expire_on_commit=False`` sets
+    this False. When :meth:`patchSessionFactory` replaces a real factory, that factory's setting
+    wins for the test.
+    """
+
+    check_implicit_io: ClassVar[bool] = True
+    """Make implicit IO by the code under test fail as it does in production.
+
+    An expired attribute, or a relationship the statement that loaded the object did not load,
+    read by the code under test raises ``MissingGreenlet`` with a line saying why and what
+    production code needs. Reads by the test's own methods (any method of the TestCase) give the
+    values the objects hold. Set False on a class to give every reader those values, for a
+    suite that migrates step by step.
+    """
+
     sql_dialect: ClassVar[Any] = None
     """The dialect that renders SQL in failure messages: a dialect instance, a dialect name
     (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
@@ -108,6 +128,8 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             dialect=_resolve_dialect(self.sql_dialect),
             failure_exception=self.failureException,
             assign_primary_keys=self.assign_primary_keys,
+            expire_on_commit=self.expire_on_commit,
+            check_implicit_io=self.check_implicit_io,
         )
         create_session(state)
         self._asyncsessiontest_state = state

@@ -479,7 +479,8 @@ def require_unique(result: Any, statement: Any) -> Any:
                 "that include joined eager loads against collections"
             )
 
-        result._unique_filter_state = (None, refuse)
+        # what the ORM's own results get (sqlalchemy/orm/loading.py, 1.4 to 2.1)
+        result._unique_filter_state = (set(), refuse)
     return result
 
 

@@ -62,10 +62,11 @@ class User(Base):
 
 def _make(number):
     async def test(self):
-        statement = sa.select(User).where(User.id == number)
+        # three equal statements, built apart, as a test and its code build them
+        statements = [sa.select(User).where(User.id == number) for _ in range(3)]
         user = User(name="new")
         found = User(id=number, name="found")
-        await self.work(statement, user, found)
+        await self.work(statements, user, found)
     return test
 
 
@@ -78,22 +79,27 @@ OURS = """
 class Suite(AsyncSessionTestCase):
     asyncio_debug = {debug}
 
-    async def work(self, statement, user, found):
-        self.addResult([found], statement=statement)
-        result = (await self.session.execute(statement)).scalar_one()
+    async def work(self, statements, user, found):
+        routed, executed, asserted = {which}
+        self.addResult([found], statement=routed)
+        result = (await self.session.execute(executed)).scalar_one()
         assert result is found
         self.session.add(user)
         await self.session.commit()
         self.assertCommitted(user)
-        self.assertExecutedOnce(statement)
+        self.assertExecutedOnce(asserted)
 """
+# the very statement routed, executed and asserted; or three equal ones built apart
+SAME = "statements[0], statements[0], statements[0]"
+APART = "statements"
 
 BY_HAND = """
 class Suite(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         self.session = {make_mock}
 
-    async def work(self, statement, user, found):
+    async def work(self, statements, user, found):
+        statement = statements[0]
         self.session.execute.return_value = MagicMock()
         self.session.execute.return_value.scalar_one.return_value = found
         result = (await self.session.execute(statement)).scalar_one()
@@ -108,11 +114,17 @@ class Suite(unittest.IsolatedAsyncioTestCase):
 SUITES: Dict[str, str] = {
     "bare": """
 class Suite(unittest.IsolatedAsyncioTestCase):
-    async def work(self, statement, user, found):
+    async def work(self, statements, user, found):
         pass
 """,
-    "asyncsessiontest": OURS.format(debug=True),
-    "asyncsessiontest_nodebug": OURS.format(debug=False),
+    "asyncsessiontest_apart": OURS.format(debug=True, which=APART),
+    "asyncsessiontest": OURS.format(debug=True, which=SAME),
+    "asyncsessiontest_empty": """
+class Suite(AsyncSessionTestCase):
+    async def work(self, statements, user, found):
+        self.session
+""",
+    "asyncsessiontest_nodebug": OURS.format(debug=False, which=APART),
     "asyncmock_spec": BY_HAND.format(make_mock="AsyncMock(spec=AsyncSession)"),
     "create_autospec": BY_HAND.format(make_mock="create_autospec(AsyncSession, instance=True)"),
     "aiosqlite": """
@@ -127,7 +139,8 @@ class Suite(unittest.IsolatedAsyncioTestCase):
         await self.session.close()
         await self.engine.dispose()
 
-    async def work(self, statement, user, found):
+    async def work(self, statements, user, found):
+        statement = statements[0]
         self.session.add(found)
         await self.session.flush()
         result = (await self.session.execute(statement)).scalar_one()

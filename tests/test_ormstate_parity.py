@@ -1,0 +1,316 @@
+"""The ORM state behind self.session, scenario by scenario against a real AsyncSession.
+
+Each scenario is one function of a session, run on ``self.session`` (given canned answers) and
+on a real AsyncSession over in-memory SQLite (given the same rows), with SQLAlchemy's default
+``expire_on_commit=True``; the outcomes (a value, or the type and text of the error) must match.
+"""
+
+import contextlib
+
+import sqlalchemy
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, inspect, select
+from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, joinedload, relationship, selectinload, sessionmaker
+
+from asyncsessiontest import AsyncSessionTestCase
+
+try:  # SQLAlchemy 2.0+
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+except ImportError:  # SQLAlchemy 1.4
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+    active = Column(Boolean, default=False)
+    orders = relationship("Purchase", back_populates="customer")
+
+    def __repr__(self):
+        return f"<Customer {self.__dict__.get('name')}>"
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    item = Column(String)
+    customer = relationship("Customer", back_populates="orders")
+
+
+# SQLAlchemy's own wording (2.1 renamed await_only to await_)
+MISSING_GREENLET = (
+    f"greenlet_spawn has not been called; can't call "
+    f"{'await_' if sqlalchemy.__version__.startswith('2.1') else 'await_only'}() here. "
+    f"Was IO attempted in an unexpected place?"
+)
+
+
+def seed_rows():
+    """The rows both sessions start from: a customer with one purchase."""
+    customer = Customer(id=1, name="ada", active=True)
+    return [customer, Purchase(id=10, customer_id=1, item="book")]
+
+
+@contextlib.asynccontextmanager
+async def seeded_real_session(**options):
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        factory = sessionmaker(engine, class_=AsyncSession, **options)
+        async with factory() as seeding:
+            seeding.add_all(seed_rows())
+            await seeding.commit()
+        async with factory() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def outcome(scenario, session):
+    """Return what ``scenario(session)`` gave: ("value", v) or ("raises", type, first line)."""
+    try:
+        return ("value", await scenario(session))
+    except StatementError as error:
+        # SQLAlchemy 2.1's aiosqlite adapter fails before the statement's context exists, so
+        # the engine wraps its MissingGreenlet; asyncpg, and 1.4 and 2.0, raise it as it is
+        if not isinstance(error.orig, MissingGreenlet):
+            raise
+        return ("raises", MissingGreenlet, str(error.orig).split(" (Background")[0])
+    except Exception as error:  # the outcome under comparison
+        return ("raises", type(error), str(error).splitlines()[0].split(" (Background")[0])
+
+
+def customer_statement(*options):
+    return select(Customer).where(Customer.id == 1).options(*options)
+
+
+async def load_customer(session, *options):
+    return (await session.execute(customer_statement(*options))).scalar_one()
+
+
+# -- the scenarios: code under test, as production would write it (or get it wrong) -------------
+
+
+async def reads_a_relationship_it_did_not_load(session):
+    customer = await load_customer(session)
+    return len(customer.orders)
+
+
+async def reads_a_relationship_it_selectin_loaded(session):
+    customer = await load_customer(session, selectinload(Customer.orders))
+    return [purchase.item for purchase in customer.orders]
+
+
+async def reads_a_column_after_commit(session):
+    customer = await load_customer(session)
+    customer.name = "bob"
+    await session.commit()
+    return customer.name
+
+
+async def reads_a_column_after_commit_without_expiry(session):
+    customer = await load_customer(session)
+    customer.name = "bob"
+    await session.commit()
+    return customer.name
+
+
+async def refreshes_before_reading_after_commit(session):
+    customer = await load_customer(session)
+    customer.name = "bob"
+    await session.commit()
+    await session.refresh(customer)
+    return customer.name
+
+
+async def reads_after_expire(session):
+    customer = await load_customer(session)
+    session.expire(customer)
+    return customer.name
+
+
+async def joined_loads_a_collection_without_unique(session):
+    result = await session.execute(customer_statement(joinedload(Customer.orders)))
+    return len(result.scalars().all())
+
+
+async def joined_loads_a_collection_with_unique(session):
+    result = await session.execute(customer_statement(joinedload(Customer.orders)))
+    return [len(customer.orders) for customer in result.unique().scalars().all()]
+
+
+async def adds_an_order_of_a_new_customer(session):
+    customer = Customer(id=2, name="new")
+    purchase = Purchase(id=20, customer=customer)
+    session.add(purchase)
+    return (customer in session.new, purchase in session.new, len(session.new))
+
+
+async def flushes_and_reads_defaults_and_foreign_keys(session):
+    customer = Customer(id=2, name="new")
+    purchase = Purchase(id=20, customer=customer, item="pen")
+    session.add(purchase)
+    await session.flush()
+    return (customer.active, purchase.customer_id, inspect(customer).persistent)
+
+
+async def gets_what_it_flushed(session):
+    customer = Customer(id=3, name="kept")
+    session.add(customer)
+    await session.flush()
+    return (await session.get(Customer, 3)) is customer
+
+
+async def tracks_dirty_and_deleted(session):
+    customer = await load_customer(session)
+    dirty_before = customer in session.dirty
+    customer.name = "changed"
+    dirty_after = customer in session.dirty
+    modified = session.is_modified(customer)
+    await session.delete(customer)
+    deleted = customer in session.deleted
+    await session.flush()
+    return (dirty_before, dirty_after, modified, deleted, inspect(customer).deleted)
+
+
+async def rolls_back_what_it_flushed(session):
+    customer = Customer(id=4, name="gone")
+    session.add(customer)
+    await session.flush()
+    persistent = inspect(customer).persistent
+    await session.rollback()
+    return (persistent, inspect(customer).transient, customer in session)
+
+
+async def runs_sync_code(session):
+    def work(sync_session):
+        names = sync_session.execute(select(Customer.name)).scalars().all()
+        return isinstance(sync_session, Session), names
+
+    return await session.run_sync(work)
+
+
+async def expunges_then_reads(session):
+    customer = await load_customer(session)
+    session.expunge(customer)
+    return (customer in session, customer.name, inspect(customer).detached)
+
+
+class OrmStateParityTest(AsyncSessionTestCase):
+    """Each scenario gives on self.session what it gives on a real session."""
+
+    def canned(self):
+        """The answers of the seeded database, as a test gives them: one customer."""
+        customer = Customer(id=1, name="ada", active=True)
+        customer.orders = [Purchase(id=10, customer_id=1, item="book")]
+        return customer
+
+    async def assertSameOutcome(self, scenario, expected=None, **options):
+        async with seeded_real_session(**options) as real:
+            real_outcome = await outcome(scenario, real)
+        mock_outcome = await outcome(scenario, self.session)
+        self.assertEqual(mock_outcome, real_outcome)
+        if expected is not None:
+            self.assertEqual(real_outcome, expected)
+
+    async def test_a_relationship_the_statement_did_not_load_raises(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(
+            reads_a_relationship_it_did_not_load,
+            ("raises", MissingGreenlet, MISSING_GREENLET),
+        )
+
+    async def test_a_relationship_the_statement_loaded_holds_what_the_test_set(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(reads_a_relationship_it_selectin_loaded, ("value", ["book"]))
+
+    async def test_a_column_read_after_commit_raises(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(
+            reads_a_column_after_commit, ("raises", MissingGreenlet, MISSING_GREENLET)
+        )
+
+    async def test_refresh_after_commit_makes_the_column_readable(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(refreshes_before_reading_after_commit, ("value", "bob"))
+
+    async def test_a_column_read_after_expire_raises(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(
+            reads_after_expire, ("raises", MissingGreenlet, MISSING_GREENLET)
+        )
+
+    async def test_a_joined_collection_without_unique_raises(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(
+            joined_loads_a_collection_without_unique,
+            (
+                "raises",
+                InvalidRequestError,
+                "The unique() method must be invoked on this Result, as it contains results "
+                "that include joined eager loads against collections",
+            ),
+        )
+
+    async def test_a_joined_collection_with_unique_is_loaded(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(joined_loads_a_collection_with_unique, ("value", [1]))
+
+    async def test_add_cascades_to_related_objects(self):
+        await self.assertSameOutcome(adds_an_order_of_a_new_customer, ("value", (True, True, 2)))
+
+    async def test_flush_applies_defaults_and_foreign_keys(self):
+        await self.assertSameOutcome(
+            flushes_and_reads_defaults_and_foreign_keys, ("value", (False, 2, True))
+        )
+
+    async def test_get_finds_a_flushed_object_without_a_query(self):
+        await self.assertSameOutcome(gets_what_it_flushed, ("value", True))
+
+    async def test_dirty_modified_and_deleted(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(
+            tracks_dirty_and_deleted, ("value", (False, True, True, True, True))
+        )
+
+    async def test_rollback_expunges_what_was_flushed(self):
+        await self.assertSameOutcome(rolls_back_what_it_flushed, ("value", (True, True, False)))
+
+    async def test_run_sync_runs_on_a_real_session_answered_by_the_routes(self):
+        self.addResult(["ada"], statement=select(Customer.name))
+        await self.assertSameOutcome(runs_sync_code, ("value", (True, ["ada"])))
+        self.assertExecutedOnce(select(Customer.name))
+
+    async def test_expunged_objects_keep_their_loaded_values(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(expunges_then_reads, ("value", (False, "ada", True)))
+
+
+class WithoutExpireOnCommitParityTest(AsyncSessionTestCase):
+    """A suite whose production factory sets expire_on_commit=False says so on the class."""
+
+    expire_on_commit = False
+
+    async def test_a_column_read_after_commit_keeps_its_value(self):
+        self.addResult([Customer(id=1, name="ada")])
+        async with seeded_real_session(expire_on_commit=False) as real:
+            expected = await outcome(reads_a_column_after_commit_without_expiry, real)
+        self.assertEqual(expected, ("value", "bob"))
+        self.assertEqual(
+            await outcome(reads_a_column_after_commit_without_expiry, self.session), expected
+        )
+
+
