@@ -217,12 +217,17 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         patcher = unittest.mock.patch(target, self.session_factory)
         try:
             _import_modules_of(parts)
+            original = _resolve(parts)
             patcher.start()
         except (AttributeError, ImportError) as error:
             raise type(error)(
                 f"patchSessionFactory(): cannot patch {target!r}, it does not exist: {error}"
             ) from None
         self.addCleanup(patcher.stop)
+        # the real factory's expire_on_commit is what the code under test gets in production
+        setting = getattr(original, "kw", {}).get("expire_on_commit")
+        if isinstance(setting, bool):
+            self._asyncsessiontest.set_expire_on_commit(setting)
         return self.session_factory
 
     # -- configuring answers -----------------------------------------------------------------
@@ -388,6 +393,14 @@ def _import_modules_of(parts: List[str]) -> None:
         owner = getattr(owner, parts[index], None) or importlib.import_module(
             ".".join(parts[: index + 1])
         )
+
+
+def _resolve(parts: List[str]) -> Any:
+    # what the dotted path names now (its modules are imported): the factory about to be replaced
+    owner: Any = importlib.import_module(parts[0])
+    for part in parts[1:]:
+        owner = getattr(owner, part, None)  # a missing one is reported by mock.patch
+    return owner
 
 
 def _event_loop_of_this_test(test: Any) -> asyncio.AbstractEventLoop:

@@ -132,6 +132,8 @@ class OrmState:
         """(id(object), attribute) -> why it is not loaded, for error messages."""
         self.objects: Dict[int, Any] = {}
         """id(object) -> every object that was in the session, until the test ends."""
+        self.raising: Dict[Tuple[int, str], str] = {}
+        """(id(object), relationship) -> the lazy= of a raiseload() option that loaded it."""
 
     # -- objects entering the session -----------------------------------------------------------
 
@@ -160,7 +162,9 @@ class OrmState:
         identity = mapper.identity_key_from_instance(instance)
         if None in identity[1] or identity in self.sync.identity_map:
             return  # without a complete key, or another object has it: it stays transient
-        loaded = loaded_attributes(statement, mapper, path)
+        loaded, raising = loaded_attributes(statement, mapper, path)
+        for key in raising:
+            self.raising[(id(instance), key)] = raising[key]
         values = instance_state.dict
         held = self.held.setdefault(id(instance), {})
         related: List[Tuple[Any, Any]] = []
@@ -291,6 +295,7 @@ class OrmState:
         self.objects.clear()
         self.held.clear()
         self.why_unloaded.clear()
+        self.raising.clear()
 
     # -- implicit loads --------------------------------------------------------------------------
 
@@ -306,6 +311,12 @@ class OrmState:
                     f"{error}\n{self._explain(instance, key)}"
                 ).with_traceback(None) from None
         if execute_state.is_relationship_load:
+            lazy = self.raising.get((id(instance), key or ""))
+            if lazy is not None and not serve:
+                # what the raise loader of a raiseload() option raises, in SQLAlchemy's words
+                raise InvalidRequestError(
+                    f"'{type(instance).__name__}.{key}' is not available due to lazy='{lazy}'"
+                )
             if instance is None or key is None:
                 return self.state.result_for(execute_state.statement, execute_state.parameters)
             prop = sa_inspect(instance).mapper.attrs[key]
@@ -410,11 +421,12 @@ def _is_test_frame(frame: Any) -> bool:
 
 # -- what a statement loads -----------------------------------------------------------------------
 
-_LOADED: Dict[Any, Set[str]] = {}
+_LOADED: Dict[Any, Tuple[Set[str], Dict[str, str]]] = {}
 
 
-def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Set[str]:
-    """Return the attribute keys of ``mapper`` that ``statement`` loads for its objects.
+def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str], Dict[str, str]]:
+    """Return the attribute keys of ``mapper`` that ``statement`` loads for its objects, and
+    the relationships a ``raiseload()`` option makes raise (key -> its ``lazy=``).
 
     Columns are loaded unless deferred; relationships when eagerly loaded (by the mapping's
     ``lazy=`` or the statement's loader options), as SQLAlchemy's own compile state says.
@@ -438,20 +450,25 @@ def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Set[str]:
     for prop in path or ():
         registry = registry[prop][prop.mapper]
     loaded: Set[str] = set()
+    raising: Dict[str, str] = {}
     primary = {column.key for column in mapper.primary_key}
     for prop in mapper.attrs:
         loader = prop._get_context_loader(context, registry) if context is not None else None
-        strategy = dict(loader.strategy if loader is not None and loader.strategy else prop.strategy_key)
+        chosen = loader.strategy if loader is not None and loader.strategy else None
+        strategy = dict(chosen or prop.strategy_key)
         if hasattr(prop, "uselist"):
-            if strategy.get("lazy") in _LOADING_STRATEGIES:
+            lazy = strategy.get("lazy")
+            if lazy in _LOADING_STRATEGIES:
                 loaded.add(prop.key)
+            elif chosen and lazy in ("raise", "raise_on_sql"):
+                raising[prop.key] = lazy  # the mapping's own raise loader raises by itself
         elif not strategy.get("deferred") or prop.key in primary:
             loaded.add(prop.key)
     if cache_key is not None:
         if len(_LOADED) > 10_000:
             _LOADED.clear()
-        _LOADED[cache_key] = loaded
-    return loaded
+        _LOADED[cache_key] = (loaded, raising)
+    return loaded, raising
 
 
 def _compile_state(statement: Any) -> Any:

@@ -132,6 +132,15 @@ class SessionState:
 
             self.keys = KeyAssigner()
 
+    def set_expire_on_commit(self, expire: bool) -> None:
+        """Expire (or not) the session's instances on commit from now on.
+
+        :param expire: as ``Session(expire_on_commit=...)``.
+        """
+        self.expire_on_commit = expire
+        if self._orm is not None:
+            self._orm.sync.expire_on_commit = expire
+
     @property
     def orm(self) -> OrmState:
         """The real sync session holding the instances, made on first use."""
