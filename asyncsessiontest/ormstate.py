@@ -214,8 +214,10 @@ class OrmState:
         if not (new or deleted or dirty):
             return
         self.track(state.obj() for state in new)
+        computed = {}
         for instance_state in new:
-            _apply_defaults(instance_state, self.state.dialect)
+            _apply_defaults(instance_state)
+            computed[instance_state] = _computed_by_the_database(instance_state)
         keys = self.state.keys
         if keys is not None:
             keys.assign(state.obj() for state in new)
@@ -229,6 +231,20 @@ class OrmState:
             sync._remove_newly_deleted(deleted)  # what a flush does for deleted objects
         if persisted:
             sync._register_persistent(persisted)  # ... and for inserted and updated ones
+        fetched = _server_defaults_fetched(self.state.dialect)
+        for instance_state, keys in computed.items():
+            if not keys or instance_state not in persisted:
+                continue
+            instance = instance_state.obj()
+            if fetched(instance_state.mapper):
+                for key in keys:  # RETURNING brought the value, which the mock cannot know
+                    set_committed_value(instance, key, None)
+            else:
+                sync.expire(instance, keys)  # as the flush of a database expires them
+                for key in keys:
+                    self.why_unloaded[(id(instance), key)] = (
+                        "computed by the database on INSERT and not fetched"
+                    )
 
     def refresh(self, instance: Any, attribute_names: Any) -> None:
         """Reload ``instance`` as ``refresh()`` does: from the values it holds.
@@ -524,7 +540,37 @@ class _DefaultContext:
         return self.current_parameters
 
 
-def _apply_defaults(instance_state: Any, dialect: Any) -> None:
+def _computed_by_the_database(instance_state: Any) -> List[str]:
+    """Return the unset attributes of a pending object the database computes on INSERT: server
+    defaults, and defaults that are SQL expressions."""
+    values = instance_state.dict
+    keys = []
+    for prop in instance_state.mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in values or getattr(column, "primary_key", False):
+            continue
+        default = getattr(column, "default", None)
+        computed_default = default is not None and not (
+            getattr(default, "is_scalar", False) or getattr(default, "is_callable", False)
+        )
+        if getattr(column, "server_default", None) is not None or computed_default:
+            keys.append(prop.key)
+    return keys
+
+
+def _server_defaults_fetched(dialect: Any) -> Callable[[Any], bool]:
+    """Return a test of whether a flush fetches a mapper's server defaults, as SQLAlchemy decides:
+    ``eager_defaults=True``, or (2.0+) ``"auto"`` on a dialect with INSERT..RETURNING."""
+    returning = bool(getattr(dialect, "insert_returning", False))
+
+    def fetched(mapper: Any) -> bool:
+        eager = getattr(mapper, "eager_defaults", False)
+        return eager is True or (eager == "auto" and returning)
+
+    return fetched
+
+
+def _apply_defaults(instance_state: Any) -> None:
     """Give unset columns their Python-side defaults, as the INSERT of a flush does."""
     mapper = instance_state.mapper
     values = instance_state.dict
