@@ -22,6 +22,7 @@ fails loudly if SQLAlchemy changes it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import unittest
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
@@ -35,6 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.util import await_only
 
 from asyncsessiontest.keys import assignable
+from asyncsessiontest.matching import plain_sql
 
 if TYPE_CHECKING:
     from asyncsessiontest.session import SessionState
@@ -65,6 +67,9 @@ def _refuse_connection() -> Any:
         "connections. Test this code against a real database."
     )
 
+
+# the link SQLAlchemy appends to its errors' text; the error raised anew appends its own
+_BACKGROUND = re.compile(r" \(Background on this error at: [^)]*\)$")
 
 _ENGINE: Any = None
 
@@ -128,8 +133,9 @@ class OrmState:
         setattr(self.sync, _ORM, self)
         self.held: Dict[int, Dict[str, Any]] = {}
         """id(object) -> the attribute values it held when they were last loaded."""
-        self.why_unloaded: Dict[Tuple[int, str], str] = {}
-        """(id(object), attribute) -> why it is not loaded, for error messages."""
+        self.why_unloaded: Dict[Tuple[int, str], Any] = {}
+        """(id(object), attribute) -> why it is not loaded, for error messages: a reason, or the
+        statement that loaded the object without it."""
         self.objects: Dict[int, Any] = {}
         """id(object) -> every object that was in the session, until the test ends."""
         self.raising: Dict[Tuple[int, str], str] = {}
@@ -174,9 +180,8 @@ class OrmState:
                 held[key] = values[key]
             if key not in loaded:
                 values.pop(key, None)
-                self.why_unloaded[(id(instance), key)] = (
-                    f"not loaded by {_short(statement)}" if statement is not None else "not loaded"
-                )
+                # the statement itself: rendered only if a message needs it
+                self.why_unloaded[(id(instance), key)] = statement
         make_transient_to_detached(instance)
         self.sync.add(instance)
         self.track([instance])
@@ -319,20 +324,21 @@ class OrmState:
         """Answer a load the ORM started by itself (see the module's docstring)."""
         instance, key, reader = _reader()
         serve = not self.check_implicit_io or _is_test_frame(reader)
+        lazy = self.raising.get((id(instance), key or ""))
+        if lazy is not None and not serve and execute_state.is_relationship_load:
+            # what the raise loader of a raiseload() option raises, in SQLAlchemy's words
+            raise InvalidRequestError(
+                f"'{type(instance).__name__}.{key}' is not available due to lazy='{lazy}'"
+            )
         if not serve:
             try:
                 await_only(_nothing())
             except MissingGreenlet as error:
+                wording = _BACKGROUND.sub("", str(error))
                 raise MissingGreenlet(
-                    f"{error}\n{self._explain(instance, key)}"
+                    f"{wording}\n{self._explain(instance, key)}"
                 ).with_traceback(None) from None
         if execute_state.is_relationship_load:
-            lazy = self.raising.get((id(instance), key or ""))
-            if lazy is not None and not serve:
-                # what the raise loader of a raiseload() option raises, in SQLAlchemy's words
-                raise InvalidRequestError(
-                    f"'{type(instance).__name__}.{key}' is not available due to lazy='{lazy}'"
-                )
             if instance is None or key is None:
                 return self.state.result_for(execute_state.statement, execute_state.parameters)
             prop = sa_inspect(instance).mapper.attrs[key]
@@ -361,24 +367,26 @@ class OrmState:
         return make_result([target])
 
     def _explain(self, instance: Any, key: Optional[str]) -> str:
+        """Return the line that says which attribute of which object, why, and what to do."""
         if instance is None or key is None:
             return "asyncsessiontest: the code under test started a load outside an await."
         name = f"{type(instance).__name__}.{key}"
-        why = self.why_unloaded.get((id(instance), key), "not loaded")
-        prop = sa_inspect(instance).mapper.attrs[key]
-        if hasattr(prop, "uselist"):
-            fix = (
-                f"load it with the statement (.options(selectinload({name}))) or "
-                f"await session.refresh(obj, [{key!r}])"
-            )
-        else:
-            fix = (
-                f"await session.refresh(obj) first, or set expire_on_commit=False on the "
-                f"session factory"
-            )
         identity = sa_inspect(instance).identity
         which = f"{type(instance).__name__}{list(identity)}" if identity else _describe(instance)
-        return f"asyncsessiontest: {name} of {which} was {why}; in production code, {fix}."
+        why = self.why_unloaded.get((id(instance), key))
+        if not isinstance(why, str):
+            why = "not loaded" if why is None else f"not loaded by {' '.join(plain_sql(why).split())}"
+        variable = type(instance).__name__.lower()
+        if hasattr(sa_inspect(instance).mapper.attrs[key], "uselist"):
+            fix = f"load it with the statement, .options(selectinload({name}))"
+            if not sqlalchemy.__version__.startswith("1."):  # 1.4 refreshes columns only
+                fix += f", or await session.refresh({variable}, [{key!r}])"
+        else:
+            fix = (
+                f"await session.refresh({variable}) before reading it, or the session factory "
+                f"must set expire_on_commit=False"
+            )
+        return f"asyncsessiontest: {name} of {which} was {why}; production code must {fix}."
 
 
 def _has_identity(instance: Any) -> bool:
@@ -396,11 +404,6 @@ def is_orm_statement(statement: Any) -> bool:
     """
     attributes = getattr(statement, "_propagate_attrs", None)
     return bool(attributes) and attributes.get("compile_state_plugin") == "orm"
-
-
-def _short(statement: Any) -> str:
-    text = " ".join(str(statement).split())
-    return f"<{text[:60]}{'...' if len(text) > 60 else ''}>"
 
 
 def _answer_execution(execute_state: Any) -> Any:
