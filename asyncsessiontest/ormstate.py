@@ -202,7 +202,7 @@ class OrmState:
     def nothing_to_flush(self) -> bool:
         """Tell whether a flush would do nothing: what is pending cannot get a primary key."""
         sync = self.sync
-        if sync.deleted or sync.dirty:
+        if sync.deleted or sync.identity_map.check_modified():
             return False
         keys = self.state.keys
         return not any(
@@ -215,7 +215,8 @@ class OrmState:
         sync = self.sync
         new = [sa_inspect(instance) for instance in sync.new]
         deleted = [sa_inspect(instance) for instance in sync.deleted]
-        dirty = [sa_inspect(instance) for instance in sync.dirty]
+        modified = sync.identity_map.check_modified()  # cheap: dirty is worked out only then
+        dirty = [sa_inspect(instance) for instance in sync.dirty] if modified else []
         if not (new or deleted or dirty):
             return
         self.track(state.obj() for state in new)
@@ -440,7 +441,21 @@ def _is_test_frame(frame: Any) -> bool:
 
 # -- what a statement loads -----------------------------------------------------------------------
 
+# (statement structure, mapper, path) -> what the statement loads of those objects; the key holds
+# no bound values, so the cache keeps no statement's values alive
 _LOADED: Dict[Any, Tuple[Set[str], Dict[str, str]]] = {}
+# statement structure -> whether its result needs unique() (a joined eager load of a collection)
+_NEEDS_UNIQUE: Dict[Any, bool] = {}
+
+
+def _structure(statement: Any) -> Any:
+    """Return what a statement's loading depends on (its cache key without values), or None."""
+    if statement is None or not getattr(statement, "is_select", False):
+        return None
+    try:
+        return statement._generate_cache_key().key  # memoized on the statement by SQLAlchemy
+    except Exception:  # a construct that does not support caching
+        return None
 
 
 def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str], Dict[str, str]]:
@@ -449,22 +464,18 @@ def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str],
 
     Columns are loaded unless deferred; relationships when eagerly loaded (by the mapping's
     ``lazy=`` or the statement's loader options), as SQLAlchemy's own compile state says.
+    Worked out once per statement structure, mapper and path.
 
     :param statement: an ORM select, or None for the mapping's own defaults.
     :param mapper: the mapper of the objects.
     :param path: the relationships followed from the statement's entity to them, or None.
     """
+    structure = _structure(statement)
+    cache_key = (structure, mapper, path)
+    found = _LOADED.get(cache_key)
+    if found is not None:
+        return found
     context = _compile_state(statement)
-    cache_key = None
-    if context is not None:
-        try:
-            cache_key = (statement._generate_cache_key().key, mapper, path)
-        except Exception:
-            cache_key = None
-    elif statement is None:
-        cache_key = (None, mapper, path)
-    if cache_key is not None and cache_key in _LOADED:
-        return _LOADED[cache_key]
     registry = mapper._path_registry
     for prop in path or ():
         registry = registry[prop][prop.mapper]
@@ -483,11 +494,15 @@ def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str],
                 raising[prop.key] = lazy  # the mapping's own raise loader raises by itself
         elif not strategy.get("deferred") or prop.key in primary:
             loaded.add(prop.key)
-    if cache_key is not None:
-        if len(_LOADED) > 10_000:
-            _LOADED.clear()
-        _LOADED[cache_key] = (loaded, raising)
+    if structure is not None or statement is None:
+        _remember(_LOADED, cache_key, (loaded, raising))
     return loaded, raising
+
+
+def _remember(cache: Dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[key] = value
 
 
 def _compile_state(statement: Any) -> Any:
@@ -495,7 +510,7 @@ def _compile_state(statement: Any) -> Any:
         return None
     try:
         return statement.compile().compile_state
-    except Exception:
+    except Exception:  # a statement the default dialect cannot compile loads as mapped
         return None
 
 
@@ -506,8 +521,14 @@ def require_unique(result: Any, statement: Any) -> Any:
     :param result: the result answering ``statement``.
     :param statement: the executed statement.
     """
-    context = _compile_state(statement)
-    if context is not None and getattr(context, "multi_row_eager_loaders", False):
+    structure = _structure(statement)
+    needs_unique = _NEEDS_UNIQUE.get(structure) if structure is not None else None
+    if needs_unique is None:
+        context = _compile_state(statement)
+        needs_unique = bool(getattr(context, "multi_row_eager_loaders", False))
+        if structure is not None:
+            _remember(_NEEDS_UNIQUE, structure, needs_unique)
+    if needs_unique:
 
         def refuse(row: Any) -> Any:
             raise InvalidRequestError(
@@ -523,10 +544,10 @@ def require_unique(result: Any, statement: Any) -> Any:
 def expired_reason(method: str, number: int) -> str:
     """Return why a commit (or expire) unloaded attributes, as messages say it.
 
-    :param method: the session method, e.g. ``"commit"``.
+    :param method: what expired them, e.g. ``"commit()"``.
     :param number: the operation's number in the session's history.
     """
-    return f"expired by {method}() at operation {number}"
+    return f"expired by {method} at operation {number}"
 
 
 # -- a flush's work on one object ------------------------------------------------------------------

@@ -214,6 +214,7 @@ class SessionState:
         """
         orm = self._orm
         if orm is not None:
+            orm.sync.flush()  # the values to hold are those after the commit's flush
             orm.hold_loaded_values()
             if self.expire_on_commit:
                 orm.expired(None, expired_reason(method, len(self.history)))
@@ -418,13 +419,13 @@ def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) 
     if instance in orm.sync.new:
         return  # kept pending for want of a primary key: production would have one
     orm.sync.expire(*args, **kwargs)
-    orm.expired([instance], expired_reason("expire", len(state.history)))
+    orm.expired([instance], expired_reason("expire()", len(state.history)))
 
 
 def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     orm = state.orm
     orm.hold_loaded_values()
-    orm.expired(None, expired_reason("expire_all", len(state.history)))
+    orm.expired(None, expired_reason("expire_all()", len(state.history)))
     orm.sync.expire_all()
 
 
@@ -451,6 +452,8 @@ _BEHAVIOURS: Dict[str, _Behaviour] = {
     "get_one": _get_one,
     "merge": lambda state, a, k: a[0] if a else k["instance"],
     "__aenter__": lambda state, a, k: state.session,
+    "__contains__": lambda state, a, k: a[0] in state.orm.sync,
+    "__iter__": lambda state, a, k: iter(state.orm.sync),
     "begin": lambda state, a, k: TransactionStandIn(state, nested=False),
     "begin_nested": lambda state, a, k: TransactionStandIn(state, nested=True),
     "in_transaction": lambda state, a, k: bool(state.transactions),
@@ -625,10 +628,10 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
                 # as a real session after a failed flush: nothing works until rollback()
                 state.failed_flush = error
             raise
-        if operation.method in ("flush", "commit"):
+        if operation.method == "flush":
             state.flushed()
-        if operation.method == "commit":
-            state.committed("commit")
+        elif operation.method == "commit":
+            state.committed("commit()")  # the real session's commit flushes first
         elif operation.method in ROLLBACKS:
             state.rolled_back()
         elif operation.method in _CLOSES:
@@ -693,7 +696,9 @@ class _SessionMagic:
                 name=self.name, _new_name=self.name, _new_parent=session
             )
             children[self.name] = child
-            if _set_return_value is not None:  # defaults such as __hash__'s and __str__'s
+            shape = session.__dict__["_ast_state"].shape
+            # defaults such as __hash__'s and __str__'s, for what the session does not answer
+            if _set_return_value is not None and self.name not in shape.members:
                 _set_return_value(session, child, self.name)
         return child
 

@@ -161,10 +161,14 @@ def shape_of(cls: type) -> ClassShape:
     return shape
 
 
+# the magic methods a session mock answers as the session does (Mock configures the others)
+_MAGIC_MEMBERS = frozenset({"__aenter__", "__aexit__", "__contains__", "__iter__"})
+
+
 def _read_shape(cls: type) -> ClassShape:
     members = {}
     for name in dir(cls):
-        if name.startswith("__") and name not in ("__aenter__", "__aexit__"):
+        if name.startswith("__") and name not in _MAGIC_MEMBERS:
             continue
         members[name] = _member(cls, name)
     return ClassShape(cls, members)

@@ -49,6 +49,7 @@ class TransactionStandIn:
         """True for the transaction the session began by itself (autobegin)."""
         self.is_active = False
         """True between the start of the transaction and its commit or rollback."""
+        self._savepoint: Any = None  # the real sync session's nested transaction
 
     @property
     def session(self) -> Any:
@@ -65,6 +66,8 @@ class TransactionStandIn:
                 if self._state.failed_flush is not None:
                     raise pending_rollback(self._state.failed_flush)
                 self._state.autobegin()  # a savepoint needs a transaction to be in
+                # the real session's savepoint, so that its rollback undoes what it holds
+                self._savepoint = self._state.orm.sync.begin_nested()
             else:
                 current = self._state.current_transaction(False)
                 # only against the transaction the session began by itself: a begun one may be
@@ -99,21 +102,31 @@ class TransactionStandIn:
         event = Operation(f"{self._kind}: {'release' if self.nested else 'commit'}")
         self._state.history.append(event)
         self._state.transaction_ended(self)
-        if not self.nested:
+        if self.nested:
+            savepoint, self._savepoint = self._savepoint, None
+            if savepoint is not None and savepoint.is_active:
+                savepoint.commit()
+        else:
             try:
                 await self._state.commit_side_effect()
             except BaseException as error:
                 event.error = error
                 # as the real transaction does when its commit fails
                 self._state.history.append(Operation("transaction: rollback"))
+                self._state.rolled_back()
                 raise
-            self._state.flushed()
+            self._state.committed("the begin() block's commit")
 
     async def rollback(self) -> None:
         """Roll this transaction back (to the savepoint, for a nested one)."""
         self._state.history.append(Operation(f"{self._kind}: rollback"))
         self._state.transaction_ended(self)
         self._state.failed_flush = None  # a rollback is what a failed flush waits for
+        savepoint, self._savepoint = self._savepoint, None
+        if not self.nested:
+            self._state.rolled_back()
+        elif savepoint is not None and savepoint.is_active:
+            self._state.rolled_back(savepoint)
 
     def __repr__(self) -> str:
         state = "active" if self.is_active else "inactive"

@@ -216,6 +216,25 @@ async def rolls_back_what_it_flushed(session):
     return (persistent, inspect(customer).transient, customer in session)
 
 
+async def rolls_back_a_savepoint(session):
+    kept, dropped = Customer(id=6, name="kept"), Customer(id=7, name="dropped")
+    session.add(kept)
+    try:
+        async with session.begin_nested():
+            session.add(dropped)
+            raise LookupError("undo")
+    except LookupError:
+        pass
+    return (kept in session, dropped in session, inspect(dropped).transient)
+
+
+async def reads_after_a_begin_block(session):
+    customer = Customer(id=8, name="new")
+    async with session.begin():
+        session.add(customer)
+    return customer.name
+
+
 async def runs_sync_code(session):
     def work(sync_session):
         names = sync_session.execute(select(Customer.name)).scalars().all()
@@ -318,6 +337,14 @@ class OrmStateParityTest(AsyncSessionTestCase):
 
     async def test_rollback_expunges_what_was_flushed(self):
         await self.assertSameOutcome(rolls_back_what_it_flushed, ("value", (True, True, False)))
+
+    async def test_a_savepoint_rollback_expunges_what_it_added(self):
+        await self.assertSameOutcome(rolls_back_a_savepoint, ("value", (True, False, True)))
+
+    async def test_a_begin_blocks_commit_expires(self):
+        await self.assertSameOutcome(
+            reads_after_a_begin_block, ("raises", MissingGreenlet, MISSING_GREENLET)
+        )
 
     async def test_run_sync_runs_on_a_real_session_answered_by_the_routes(self):
         self.addResult(["ada"], statement=select(Customer.name))
