@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asyncsessiontest.ending import check_end_of_test
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.fake import SessionState
 from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import matcher_for
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
-from asyncsessiontest.session import SessionState, create_session
+from asyncsessiontest.session import create_session, release_session
 from asyncsessiontest.statement_assertions import StatementAssertions
 from asyncsessiontest.uow_assertions import UnitOfWorkAssertions
 
@@ -177,7 +178,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         state = self.__dict__.get("_asyncsessiontest_state")
         self._asyncsessiontest_state = _FINISHED
         if isinstance(state, SessionState):
-            state.release()
+            release_session(state)
 
     # -- code that builds its own sessions -----------------------------------------------------
 
@@ -193,7 +194,9 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         """
         state = self._asyncsessiontest
         if state.factory is None:
-            state.factory = SessionFactoryStandIn(self.session)
+            state.factory = SessionFactoryStandIn(
+                self.session, on_hand_out=state.handed_out_anew
+            )
         return state.factory
 
     def patchSessionFactory(self, target: str) -> SessionFactoryStandIn:

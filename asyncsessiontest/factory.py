@@ -6,7 +6,7 @@ test configures and inspects a single ``self.session`` whichever way the code ob
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 __all__ = ["SessionFactoryStandIn"]
 
@@ -20,10 +20,13 @@ class SessionFactoryStandIn:
     recorded as ``transaction: commit`` or ``transaction: rollback``), then closes the session.
 
     :param session: the session mock every call hands out.
+    :param on_hand_out: called each time the factory hands the session out as a new one (the
+        test's session state ends the transaction the session began by itself).
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, *, on_hand_out: Optional[Callable[[], None]] = None) -> None:
         self.session = session
+        self._on_hand_out = on_hand_out
         """The session every call hands out: the test's ``self.session``."""
         self.calls: List[Dict[str, Any]] = []
         """The keyword arguments of each ``factory(...)`` call, in order."""
@@ -42,11 +45,8 @@ class SessionFactoryStandIn:
         :param local_kw: session arguments, as the real factory takes; recorded in :attr:`calls`.
         """
         self.calls.append(local_kw)
-        # a new session has no transaction: end the one the test's session began by itself
-        # (None when the factory was given a session not made by this package)
-        state = self.session.__dict__.get("_ast_state")
-        if state is not None:
-            state.handed_out_anew()
+        if self._on_hand_out is not None:
+            self._on_hand_out()  # a new session has no transaction yet
         return self.session
 
     def begin(self) -> _BeginContext:

@@ -39,7 +39,7 @@ from asyncsessiontest.keys import assignable
 from asyncsessiontest.matching import plain_sql
 
 if TYPE_CHECKING:
-    from asyncsessiontest.session import SessionState
+    from asyncsessiontest.fake import SessionState
 
 __all__ = ["OrmState", "expired_reason", "is_orm_statement", "orm_instances", "require_unique"]
 
@@ -124,7 +124,9 @@ class OrmState:
     :param check_implicit_io: make the code under test's implicit loads raise.
     """
 
-    def __init__(self, state: SessionState, expire_on_commit: bool, check_implicit_io: bool) -> None:
+    def __init__(
+        self, state: SessionState, expire_on_commit: bool, check_implicit_io: bool
+    ) -> None:
         self.state = state
         self.check_implicit_io = check_implicit_io
         self.sync: Session = sync_class_for(state.session_class)(
@@ -187,9 +189,9 @@ class OrmState:
         self.track([instance])
         for prop in mapper.relationships:
             if prop.key in loaded:
-                value = held.get(prop.key, [] if prop.uselist else None)
+                value: Any = held.get(prop.key, [] if prop.uselist else None)
                 set_committed_value(instance, prop.key, value)
-                children = value if prop.uselist else [value]
+                children: Any = value if prop.uselist else [value]
                 related.extend((child, prop) for child in children if child is not None)
         for prop in mapper.column_attrs:
             if prop.key in loaded and prop.key not in values:
@@ -220,7 +222,7 @@ class OrmState:
         if not (new or deleted or dirty):
             return
         self.track(state.obj() for state in new)
-        computed = {}
+        computed: Dict[Any, List[str]] = {}
         for instance_state in new:
             _apply_defaults(instance_state)
             computed[instance_state] = _computed_by_the_database(instance_state)
@@ -238,16 +240,16 @@ class OrmState:
         if persisted:
             sync._register_persistent(persisted)  # ... and for inserted and updated ones
         fetched = _server_defaults_fetched(self.state.dialect)
-        for instance_state, keys in computed.items():
-            if not keys or instance_state not in persisted:
+        for instance_state, computed_keys in computed.items():
+            if not computed_keys or instance_state not in persisted:
                 continue
             instance = instance_state.obj()
             if fetched(instance_state.mapper):
-                for key in keys:  # RETURNING brought the value, which the mock cannot know
+                for key in computed_keys:  # RETURNING brought the value, unknown to the mock
                     set_committed_value(instance, key, None)
             else:
-                sync.expire(instance, keys)  # as the flush of a database expires them
-                for key in keys:
+                sync.expire(instance, computed_keys)  # as the flush of a database expires them
+                for key in computed_keys:
                     self.why_unloaded[(id(instance), key)] = (
                         "computed by the database on INSERT and not fetched"
                     )
@@ -266,10 +268,12 @@ class OrmState:
                 f"Instance '{_describe(instance)}' is not persistent within this Session"
             )
         held = self.held.get(id(instance), {})
-        for key in attribute_names if attribute_names is not None else instance_state.mapper.attrs.keys():
+        for key in (
+            attribute_names if attribute_names is not None else instance_state.mapper.attrs.keys()
+        ):
             if key in instance_state.unloaded:
                 prop = instance_state.mapper.attrs[key]
-                default = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
+                default: Any = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
                 set_committed_value(instance, key, held.get(key, default))
 
     def close(self) -> None:
@@ -336,14 +340,14 @@ class OrmState:
                 await_only(_nothing())
             except MissingGreenlet as error:
                 wording = _BACKGROUND.sub("", str(error))
-                raise MissingGreenlet(
-                    f"{wording}\n{self._explain(instance, key)}"
-                ).with_traceback(None) from None
+                raise MissingGreenlet(f"{wording}\n{self._explain(instance, key)}").with_traceback(
+                    None
+                ) from None
         if execute_state.is_relationship_load:
             if instance is None or key is None:
                 return self.state.result_for(execute_state.statement, execute_state.parameters)
             prop = sa_inspect(instance).mapper.attrs[key]
-            value = self.held.get(id(instance), {}).get(key, [] if prop.uselist else None)
+            value: Any = self.held.get(id(instance), {}).get(key, [] if prop.uselist else None)
             children = list(value) if prop.uselist else ([] if value is None else [value])
             self.adopt(children, None)
             from asyncsessiontest.results import make_result
@@ -376,7 +380,9 @@ class OrmState:
         which = f"{type(instance).__name__}{list(identity)}" if identity else _describe(instance)
         why = self.why_unloaded.get((id(instance), key))
         if not isinstance(why, str):
-            why = "not loaded" if why is None else f"not loaded by {' '.join(plain_sql(why).split())}"
+            why = (
+                "not loaded" if why is None else f"not loaded by {' '.join(plain_sql(why).split())}"
+            )
         variable = type(instance).__name__.lower()
         if hasattr(sa_inspect(instance).mapper.attrs[key], "uselist"):
             fix = f"load it with the statement, .options(selectinload({name}))"
@@ -403,7 +409,7 @@ def is_orm_statement(statement: Any) -> bool:
 
     :param statement: an executed statement.
     """
-    attributes = getattr(statement, "_propagate_attrs", None)
+    attributes: Any = getattr(statement, "_propagate_attrs", None)
     return bool(attributes) and attributes.get("compile_state_plugin") == "orm"
 
 
@@ -419,8 +425,9 @@ def _answer_execution(execute_state: Any) -> Any:
 
 def _reader() -> Tuple[Any, Optional[str], Any]:
     """Return (instance, attribute, frame) of the attribute read that started a load."""
-    frame = sys._getframe(2)
-    instance = key = None
+    frame: Any = sys._getframe(2)
+    instance: Any = None
+    key: Optional[str] = None
     while frame is not None:
         code = frame.f_code
         if code.co_name == "__get__" and "instance" in frame.f_locals:

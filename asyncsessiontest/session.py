@@ -9,474 +9,21 @@ database would; what the user configured always wins, exactly as on a plain mock
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import unittest.mock
-import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Tuple
 from unittest.mock import DEFAULT, AsyncMock, MagicMock, NonCallableMagicMock, NonCallableMock
 
 from sqlalchemy.engine import Result, ScalarResult
-from sqlalchemy.exc import NoResultFound
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncResult,
-    AsyncScalarResult,
-    AsyncSession,
-)
-from sqlalchemy.orm.util import identity_key
-from sqlalchemy.util import greenlet_spawn, immutabledict
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult, AsyncScalarResult
+from sqlalchemy.util import immutabledict
 
-from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.fake import BEHAVIOURS, SessionState
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass, call_record
-from asyncsessiontest.kinds import is_exception, is_orm_instance
-from asyncsessiontest.ormstate import (
-    OrmState,
-    expired_reason,
-    is_orm_statement,
-    orm_instances,
-    require_unique,
-)
 from asyncsessiontest.overlay import is_default_return, overlaid
-from asyncsessiontest.recording import STATEMENT_METHODS, History, Operation
-from asyncsessiontest.results import (
-    CannedResult,
-    empty_database_rowcount,
-    empty_database_rows,
-    is_dml,
-    make_result,
-    statement_keys,
-    to_async_result,
-)
-from asyncsessiontest.routing import ObjectStore, Responder
-from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
-from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
-from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
+from asyncsessiontest.recording import Operation
+from asyncsessiontest.shape import ASYNC, SYNC, Member
 
-if TYPE_CHECKING:
-    from asyncsessiontest.keys import KeyAssigner
-
-__all__ = ["SessionState", "create_session"]
-
-_CLOSES = CLOSES | {"reset"}
-# awaited on the session, these end its transaction (as begin()'s block would)
-_ENDS_TRANSACTIONS = COMMITS | ROLLBACKS | CLOSES | {"reset"}
-# after a failed flush, a real session refuses these until rollback() (PendingRollbackError)
-_NEEDS_TRANSACTION = frozenset(
-    {"commit", "flush", "execute", "scalars", "scalar", "stream", "stream_scalars", "get",
-     "get_one", "refresh", "merge", "connection"}
-)  # fmt: skip
-
-
-# what always makes a real session begin its transaction. get(), merge(), delete() and
-# refresh() do or not depending on its identity map, which the mock does not keep: they do not,
-# so that begin() never fails in a test where it would work in production
-_AUTOBEGINS = frozenset(
-    {"add", "add_all", "execute", "scalars", "scalar", "stream", "stream_scalars", "connection"}
-)
-
-
-class SessionState:
-    """Everything one test's session knows: its shape, its open transactions, its answers.
-
-    :param session_class: the class the session imitates.
-    :param strict: fail executions that no configured answer matches.
-    :param dialect: the dialect that renders SQL in messages (None: SQLAlchemy's default).
-    :param failure_exception: what a failure raises (the TestCase's ``failureException``).
-    :param assign_primary_keys: give added instances primary keys on flush and commit.
-    :param expire_on_commit: expire the session's instances on commit, as a real session does.
-    :param check_implicit_io: make implicit loads by the code under test raise, as in production.
-    :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass of it.
-    """
-
-    def __init__(
-        self,
-        session_class: type,
-        strict: bool = False,
-        dialect: Any = None,
-        failure_exception: type = AssertionError,
-        assign_primary_keys: bool = False,
-        expire_on_commit: bool = True,
-        check_implicit_io: bool = True,
-    ) -> None:
-        if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
-            raise TypeError(
-                f"session_class must be AsyncSession or a subclass of it, got {session_class!r}"
-            )
-        self.session_class = session_class
-        self.shape = shape_of(session_class)
-        self.strict = strict
-        self.dialect = dialect
-        self.failure_exception = failure_exception
-        # strong until the test ends (see release()), weak for good
-        self._session: Any = None
-        self._session_reference: Optional[Callable[[], Any]] = None
-        self.transactions: List[TransactionStandIn] = []
-        self.responder = Responder()
-        self.objects = ObjectStore()
-        self.unmatched: List[str] = []
-        """Strict mode: the explanation of each execution nothing answered."""
-        self.history = History()
-        self.failed_flush: Optional[BaseException] = None
-        """The error of a failed commit() or flush() not yet followed by rollback()."""
-        self.factory: Optional[SessionFactoryStandIn] = None
-        """The test's session factory stand-in, made on first use."""
-        self.expire_on_commit = expire_on_commit
-        self.check_implicit_io = check_implicit_io
-        self._orm: Optional[OrmState] = None
-        self.keys: Optional[KeyAssigner] = None
-        if assign_primary_keys:
-            # imported on first use, as few suites need it: each module costs ~0.1 ms of import
-            from asyncsessiontest.keys import KeyAssigner
-
-            self.keys = KeyAssigner()
-
-    def set_expire_on_commit(self, expire: bool) -> None:
-        """Expire (or not) the session's instances on commit from now on.
-
-        :param expire: as ``Session(expire_on_commit=...)``.
-        """
-        self.expire_on_commit = expire
-        if self._orm is not None:
-            self._orm.sync.expire_on_commit = expire
-
-    @property
-    def orm(self) -> OrmState:
-        """The real sync session holding the instances, made on first use."""
-        orm = self._orm
-        if orm is None:
-            orm = self._orm = OrmState(self, self.expire_on_commit, self.check_implicit_io)
-        return orm
-
-    @property
-    def session(self) -> Any:
-        """The session mock (None before it is made, or once it is gone)."""
-        reference = self._session_reference
-        return None if reference is None else reference()
-
-    @session.setter
-    def session(self, session: Any) -> None:
-        self._session = session
-        self._session_reference = weakref.ref(session)
-
-    def release(self) -> None:
-        """Break the reference cycles between the session, its mocks and this state.
-
-        Called when the test ends. A mock and its children refer to each other, as do the
-        session and this state: left alone, a finished test's session, and everything its
-        records hold (statements, instances, results), would wait for the garbage collector,
-        whose every pass then costs the later tests more. Released, they are freed as soon as
-        nothing else holds the session. Code that still holds it (a task cancelled when the
-        test's loop closes, running its ``finally``) can go on using it; its mocks' calls just
-        no longer reach ``session.mock_calls``.
-        """
-        session, self._session = self._session, None
-        if session is not None:
-            _detach_children(session)
-        self.transactions.clear()
-        self.factory = None
-        self.failed_flush = None
-        if self._orm is not None:
-            self._orm.release()
-            self._orm = None
-
-    # -- transactions -----------------------------------------------------------------------
-
-    def transaction_started(self, transaction: TransactionStandIn) -> None:
-        """Note that ``transaction`` began.
-
-        :param transaction: the transaction or savepoint.
-        """
-        transaction.is_active = True
-        self.transactions.append(transaction)
-
-    def transaction_ended(self, transaction: TransactionStandIn) -> None:
-        """Note that ``transaction`` (and any savepoint inside it) ended.
-
-        :param transaction: the transaction or savepoint.
-        """
-        transaction.is_active = False
-        if transaction in self.transactions:
-            for inner in self.transactions[self.transactions.index(transaction) :]:
-                inner.is_active = False
-            del self.transactions[self.transactions.index(transaction) :]
-
-    def flushed(self) -> None:
-        """Note that the session flushed (flush(), commit(), a begin() block's commit)."""
-        if self._orm is not None:
-            self._orm.sync.flush()
-
-    def committed(self, method: str) -> None:
-        """Commit the real session's transaction: flush, then expire if ``expire_on_commit``.
-
-        :param method: what committed, as messages name it (``"commit"``).
-        """
-        orm = self._orm
-        if orm is not None:
-            orm.sync.flush()  # the values to hold are those after the commit's flush
-            orm.hold_loaded_values()
-            if self.expire_on_commit:
-                orm.expired(None, expired_reason(method, len(self.history)))
-            orm.sync.commit()
-
-    def rolled_back(self, savepoint: Any = None) -> None:
-        """Roll the real session back (to ``savepoint``, a real nested transaction, if given).
-
-        :param savepoint: the sync session's nested transaction, or None for the transaction.
-        """
-        orm = self._orm
-        if orm is not None:
-            orm.hold_loaded_values()
-            orm.expired(None, f"expired by the rollback at operation {len(self.history)}")
-            (savepoint or orm.sync).rollback()
-
-    def closed(self) -> None:
-        """Close the real session: its objects leave it, holding the values they had."""
-        orm = self._orm
-        if orm is not None:
-            orm.close()
-
-    def autoflush(self, operation: Operation) -> None:
-        """Flush before an ORM statement executes, as a real session's autoflush does.
-
-        :param operation: the execution.
-        """
-        orm = self._orm
-        if orm is not None and orm.sync.autoflush and is_orm_statement(operation.args[0] if operation.args else operation.kwargs.get("statement")):
-            orm.sync.flush()
-
-    def sync_execution(self, statement: Any, params: Any) -> Any:
-        """Answer an execution made through the real sync session (``run_sync()``, a subclass's
-        own methods), recorded as ``execute()``.
-
-        :param statement: the executed statement.
-        :param params: its parameters.
-        """
-        operation = self.history.record("execute", (statement, params) if params else (statement,), {}, True, self.dialect)
-        operation.awaited = True
-        try:
-            return self.result_for(statement, params)
-        except BaseException as error:
-            operation.error = error
-            raise
-
-    def autobegin(self) -> None:
-        """Begin the session's transaction implicitly, if none is open, as a real session does
-        when it is first used (``add()``, ``execute()``...): from then on ``in_transaction()``
-        is True and ``begin()`` fails, until a commit, rollback or close."""
-        if not self.transactions:
-            self.transaction_started(TransactionStandIn(self, nested=False, implicit=True))
-
-    def handed_out_anew(self) -> None:
-        """Note that a session factory handed the session out as a new session, which has no
-        transaction yet: end the one the session began implicitly, if it is open."""
-        if self.transactions and self.transactions[0].implicit:
-            self.transaction_ended(self.transactions[0])
-
-    def end_transactions(self) -> None:
-        """Note that the session's transaction, and every savepoint in it, ended."""
-        self.failed_flush = None
-        if self.transactions:
-            self.transaction_ended(self.transactions[0])
-
-    async def commit_side_effect(self) -> None:
-        """Run the ``side_effect`` the user set on ``session.commit``, without calling it."""
-        commit = self.session._mock_children.get("commit")
-        effect = getattr(commit, "side_effect", None)
-        if effect is None:
-            return
-        if is_exception(effect):
-            raise effect
-        if not callable(effect):
-            value = next(effect)
-            if is_exception(value):
-                raise value
-            return
-        outcome = effect()
-        if inspect.isawaitable(outcome):
-            await outcome
-
-    def current_transaction(self, nested: bool) -> Optional[TransactionStandIn]:
-        """Return the innermost open transaction (a savepoint if ``nested``), or None.
-
-        :param nested: look for a savepoint rather than the transaction.
-        """
-        for transaction in reversed(self.transactions):
-            if transaction.nested == nested:
-                return transaction
-        return None
-
-    # -- answers ----------------------------------------------------------------------------
-
-    def result_for(self, statement: Any, params: Any = None) -> CannedResult:
-        """Return a fresh result for one execution of ``statement`` (or raise its exception).
-
-        A routed or queued answer if one applies; otherwise what an empty database gives, or,
-        in strict mode, a failure naming the statement and why each route did not match.
-
-        :param statement: the executed statement.
-        :param params: the parameters passed beside it, if any.
-        """
-        answer = self.responder.respond(statement)
-        if answer is not None:
-            instances = orm_instances(answer._canned_rows, is_orm_instance)
-            if instances:
-                self.orm.adopt(instances, statement)
-                require_unique(answer, statement)
-            return answer
-        if self.strict:
-            message = self.responder.explain_unmatched(statement, self.dialect)
-            self.unmatched.append(message)
-            raise self.failure_exception(message)
-        if is_dml(statement):
-            return make_result(rowcount=empty_database_rowcount(statement, params))
-        # a statement whose columns cannot be known (text()) gets one, as make_result() gives
-        keys = statement_keys(statement) or None
-        return make_result(empty_database_rows(statement), columns=keys)
-
-    def get_object(self, entity: Any, ident: Any) -> Any:
-        """Return the object ``get(entity, ident)`` finds: in the session's identity map, as a
-        real session finds it without a query, else among those of ``addObject``; or None.
-
-        :param entity: a mapped class.
-        :param ident: a primary key.
-        """
-        found = self.objects.find(entity, ident)  # checks entity and ident as get() does
-        orm = self._orm
-        if orm is not None:
-            in_session = orm.sync.identity_map.get(identity_key(entity, ident))
-            if in_session is not None:
-                return in_session
-        if found is not None:
-            self.orm.adopt([found], None)
-        return found
-
-
-# -- default behaviour of each method, used while the user has not configured the child --------
-# Each takes (state, args, kwargs) with the call already checked against the real signature.
-
-_Behaviour = Callable[[SessionState, Tuple[Any, ...], Dict[str, Any]], Any]
-
-
-def _execution(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
-    """Return the statement and the parameters of a call to execute(), scalars()..."""
-    statement = args[0] if args else kwargs["statement"]
-    return statement, args[1] if len(args) > 1 else kwargs.get("params")
-
-
-def _get_one(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    found = _get(state, args, kwargs)
-    if found is None:
-        raise NoResultFound("No row was found when one was required")
-    return found
-
-
-def _get(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    entity = args[0] if args else kwargs["entity"]
-    ident = args[1] if len(args) > 1 else kwargs["ident"]
-    return state.get_object(entity, ident)
-
-
-def _returns_none(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    return None
-
-
-def _add(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    instance = args[0] if args else kwargs["instance"]
-    state.orm.sync.add(instance, *args[1:], **{k: v for k, v in kwargs.items() if k != "instance"})
-    state.orm.track(state.orm.sync.new)
-
-
-def _add_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    state.orm.sync.add_all(args[0] if args else kwargs["instances"])
-    state.orm.track(state.orm.sync.new)
-
-
-def _on_sync(name: str) -> _Behaviour:
-    """Return a behaviour that calls the real sync session's method of that name."""
-
-    def call(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-        return getattr(state.orm.sync, name)(*args, **kwargs)
-
-    return call
-
-
-def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    instance = args[0] if args else kwargs["instance"]
-    sync = state.orm.sync
-    if instance in sync.new:
-        # kept pending for want of a primary key: production would have one, and delete it
-        sync.expunge(instance)
-        return
-    sync.delete(instance)
-
-
-def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    orm = state.orm
-    orm.hold_loaded_values()
-    instance = args[0] if args else kwargs["instance"]
-    if instance in orm.sync.new:
-        return  # kept pending for want of a primary key: production would have one
-    orm.sync.expire(*args, **kwargs)
-    orm.expired([instance], expired_reason("expire()", len(state.history)))
-
-
-def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    orm = state.orm
-    orm.hold_loaded_values()
-    orm.expired(None, expired_reason("expire_all()", len(state.history)))
-    orm.sync.expire_all()
-
-
-def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    instance = args[0] if args else kwargs["instance"]
-    names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
-    state.orm.refresh(instance, names)
-
-
-async def _run_sync(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
-    fn = args[0] if args else kwargs.pop("fn")
-    return await greenlet_spawn(fn, state.orm.sync, *args[1:], **kwargs)
-
-
-_BEHAVIOURS: Dict[str, _Behaviour] = {
-    "execute": lambda state, a, k: state.result_for(*_execution(a, k)),
-    "scalars": lambda state, a, k: state.result_for(*_execution(a, k)).scalars(),
-    "scalar": lambda state, a, k: state.result_for(*_execution(a, k)).scalar(),
-    "stream": lambda state, a, k: to_async_result(state.result_for(*_execution(a, k))),
-    "stream_scalars": lambda state, a, k: to_async_result(
-        state.result_for(*_execution(a, k))
-    ).scalars(),
-    "get": _get,
-    "get_one": _get_one,
-    "merge": lambda state, a, k: a[0] if a else k["instance"],
-    "__aenter__": lambda state, a, k: state.session,
-    "__contains__": lambda state, a, k: a[0] in state.orm.sync,
-    "__iter__": lambda state, a, k: iter(state.orm.sync),
-    "begin": lambda state, a, k: TransactionStandIn(state, nested=False),
-    "begin_nested": lambda state, a, k: TransactionStandIn(state, nested=True),
-    "in_transaction": lambda state, a, k: bool(state.transactions),
-    "in_nested_transaction": lambda state, a, k: state.current_transaction(True) is not None,
-    "get_transaction": lambda state, a, k: state.current_transaction(False),
-    "get_nested_transaction": lambda state, a, k: state.current_transaction(True),
-    "add": _add,
-    "add_all": _add_all,
-    "delete": _delete,
-    "expunge": _on_sync("expunge"),
-    "expunge_all": _on_sync("expunge_all"),
-    "is_modified": _on_sync("is_modified"),
-    "expire": _expire,
-    "expire_all": _expire_all,
-    "refresh": _refresh,
-    "run_sync": _run_sync,
-}
-for _name in (
-    "__aexit__", "aclose", "close", "commit", "delete_all", "flush", "invalidate",
-    "reset", "rollback",
-):  # fmt: skip
-    _BEHAVIOURS[_name] = _returns_none
-_BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+__all__ = ["create_session", "release_session"]
 
 # What ``session.<method>.return_value`` is before the user replaces it: a mock shaped like the
 # real return type, whose configured parts override the real result of each execution.
@@ -501,7 +48,7 @@ class _MemberMock(SharedClass, FastSpec):
     def _ast_setup(self, state: SessionState, member: Member) -> None:
         self.__dict__["_ast_state"] = state
         self.__dict__["_ast_member"] = member
-        self.__dict__["_ast_behaviour"] = _BEHAVIOURS.get(member.name)
+        self.__dict__["_ast_behaviour"] = BEHAVIOURS.get(member.name)
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # called by Mock.__call__ before it records anything: a bad call is not a call
@@ -579,8 +126,7 @@ class _SyncMethodMock(_MemberMock, MagicMock):
         # called by Mock.__call__ once the signature check passed and the call was counted
         state: SessionState = self.__dict__["_ast_state"]
         operation = state.history.record(self.__dict__["_ast_member"].name, args, kwargs, False)
-        if operation.method in _AUTOBEGINS:
-            state.autobegin()
+        state.before_call(operation)
         try:
             # the recorded arguments: an iterator given to add_all() is read once, there
             return super()._mock_call(*operation.args, **operation.kwargs)
@@ -609,12 +155,7 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
         operation.awaited = True
         state: SessionState = self.__dict__["_ast_state"]
         try:
-            if state.failed_flush is not None and operation.method in _NEEDS_TRANSACTION:
-                raise pending_rollback(state.failed_flush)
-            if operation.method in _AUTOBEGINS:
-                state.autobegin()
-            if operation.method in STATEMENT_METHODS:
-                state.autoflush(operation)
+            state.before_await(operation)
             if self._ast_untouched():
                 # in debug mode each coroutine made costs ~3 us: no second one for the default
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
@@ -623,21 +164,9 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
         except BaseException as error:
-            operation.error = error
-            if operation.method in ("commit", "flush") and state.failed_flush is None:
-                # as a real session after a failed flush: nothing works until rollback()
-                state.failed_flush = error
+            state.await_failed(operation, error)
             raise
-        if operation.method == "flush":
-            state.flushed()
-        elif operation.method == "commit":
-            state.committed("commit()")  # the real session's commit flushes first
-        elif operation.method in ROLLBACKS:
-            state.rolled_back()
-        elif operation.method in _CLOSES:
-            state.closed()
-        if operation.method in _ENDS_TRANSACTIONS:
-            state.end_transactions()
+        state.after_await(operation)
         return answer
 
     def _ast_default_awaited(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -838,6 +367,24 @@ def _detach_children(mock: Any) -> None:
         if state.get("_mock_new_parent") is mock or state.get("_mock_parent") is mock:
             state["_mock_parent"] = state["_mock_new_parent"] = None
             _detach_children(child)
+
+
+def release_session(state: SessionState) -> None:
+    """Break the reference cycles between a finished test's session, its mocks and ``state``.
+
+    A mock and its children refer to each other, as do the session and its state: left alone,
+    a finished test's session, and everything its records hold (statements, instances,
+    results), would wait for the garbage collector, whose every pass then costs the later tests
+    more. Released, they are freed as soon as nothing else holds the session. Code that still
+    holds it (a task cancelled when the test's loop closes, running its ``finally``) can go on
+    using it; its mocks' calls just no longer reach ``session.mock_calls``.
+
+    :param state: the state of the finished test's session.
+    """
+    session = state.session
+    if session is not None:
+        _detach_children(session)
+    state.release()
 
 
 def create_session(state: SessionState) -> Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import unittest
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
+from asyncsessiontest.fake import SessionState
 from asyncsessiontest.matching import Matcher, matcher_for
 from asyncsessiontest.recording import ExecutedStatement
-from asyncsessiontest.session import SessionState
 from asyncsessiontest.wording import statements, times, were
 
 __all__ = ["StatementAssertions"]

@@ -9,7 +9,7 @@ from sqlalchemy.exc import InvalidRequestError, PendingRollbackError
 from asyncsessiontest.recording import Operation
 
 if TYPE_CHECKING:
-    from asyncsessiontest.session import SessionState
+    from asyncsessiontest.fake import SessionState
 
 __all__ = ["TransactionStandIn", "pending_rollback"]
 

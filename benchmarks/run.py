@@ -213,7 +213,8 @@ import sqlalchemy as sa
 from unittest.mock import AsyncMock, create_autospec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import declarative_base
-from asyncsessiontest.session import SessionState, create_session
+from asyncsessiontest.fake import SessionState
+from asyncsessiontest.session import create_session, release_session
 from asyncsessiontest.matching import matcher_for
 from asyncsessiontest.results import make_result
 from asyncsessiontest.routing import CannedAnswer
@@ -232,13 +233,13 @@ async def first_use(session):
 def ours():
     state = SessionState(AsyncSession)
     loop.run_until_complete(first_use(create_session(state)))
-    state.release()  # as the test's end does: the user leaves the session
+    release_session(state)  # as the test's end does: the user leaves the session
 def plain():
     loop.run_until_complete(first_use(AsyncMock(spec=AsyncSession)))
 def autospec():
     loop.run_until_complete(first_use(create_autospec(AsyncSession, instance=True)))
-routed = create_session(SessionState(AsyncSession))
-state = routed.__dict__["_ast_state"]
+state = SessionState(AsyncSession)
+routed = create_session(state)
 for number in range(10):
     state.responder.add(CannedAnswer(make_result([number]), matcher_for(
         sa.select(User).where(User.id == 100 + number)), None))
@@ -250,8 +251,9 @@ recorded = create_session(SessionState(AsyncSession))
 recorded_user = User(name="y")
 recorded.add(recorded_user)
 # code under test builds its own statements: equal to the routed one, never the same object
-apart = create_session(SessionState(AsyncSession))
-apart.__dict__["_ast_state"].responder.add(CannedAnswer(make_result([user]), matcher_for(
+apart_state = SessionState(AsyncSession)
+apart = create_session(apart_state)
+apart_state.responder.add(CannedAnswer(make_result([user]), matcher_for(
     sa.select(User).where(User.id == 5)), None))
 built_apart = iter([sa.select(User).where(User.id == 5) for _ in range(500)])
 async def execute_apart(times):

@@ -18,9 +18,9 @@ from unittest import mock
 
 import sqlalchemy
 import sqlalchemy.ext.asyncio
+from sqlalchemy import Column, Integer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy import Column, Integer
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from asyncsessiontest import (

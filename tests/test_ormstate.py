@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, raiseload, selectinload, sessionmaker
 from sqlalchemy.util import await_only
 
 from asyncsessiontest import AsyncSessionTestCase
-from asyncsessiontest.ormstate import OrmState, loaded_attributes, require_unique
+from asyncsessiontest.ormstate import loaded_attributes, require_unique
 from tests.support import run_tests
 from tests.test_ormstate_parity import Customer, Purchase
 

@@ -8,7 +8,6 @@ on a real AsyncSession over in-memory SQLite (given the same rows), with SQLAlch
 import contextlib
 
 import sqlalchemy
-
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -324,7 +323,6 @@ class OrmStateParityTest(AsyncSessionTestCase):
         # SQLAlchemy's default dialect has no INSERT..RETURNING: the flush expires it
         real = ("raises", MissingGreenlet, MISSING_GREENLET)
         self.assertEqual(await outcome(flushes_and_reads_a_server_default, self.session), real)
-
 
     async def test_get_finds_a_flushed_object_without_a_query(self):
         await self.assertSameOutcome(gets_what_it_flushed, ("value", True))
