@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 
 import sqlalchemy
 from sqlalchemy import create_engine, event
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import inspect
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -46,6 +46,11 @@ __all__ = ["OrmState", "expired_reason", "is_orm_statement", "orm_instances", "r
 # the attribute of the sync session that leads back to its OrmState
 _ORM = "_asyncsessiontest_orm"
 _LOADING_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate", "noload"})
+def sa_inspect(instance: Any) -> Any:
+    """Return ``inspect(instance)``: an instance's state, typed alike by every SQLAlchemy."""
+    return inspect(instance)
+
+
 # frames of these packages are not the code that read an attribute
 _PACKAGE_DIRECTORIES = (
     os.path.dirname(os.path.abspath(__file__)),
