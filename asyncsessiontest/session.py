@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet, immutabledict
 
+from asyncsessiontest.emptydb import empty_database_rowcount, empty_database_rows
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass, call_record
 from asyncsessiontest.kinds import is_exception
@@ -35,8 +36,6 @@ from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
 from asyncsessiontest.results import (
     CannedResult,
-    empty_database_rowcount,
-    empty_database_rows,
     is_dml,
     make_result,
     statement_keys,
