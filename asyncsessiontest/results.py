@@ -276,6 +276,9 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     """Return the result keys a real database gives for ``statement``, or None if it has none.
 
     ORM selects are keyed by entity (``select(User)`` gives ``["User"]``), as real ORM results are.
+    A Core select's columns are keyed by the names its compiled SQL gives them, as the database
+    reports them: an unlabelled ``func.count()`` is ``count_1``, ``t.c.id + 1`` is ``anon_1``, a
+    repeated ``t.c.id`` is ``id__1``. Worked out once per statement structure, not per execution.
 
     :param statement: the executed statement.
     """
@@ -321,6 +324,10 @@ def _keys_structure(statement: Any) -> Tuple[Any, Any]:
 
 
 def _statement_keys(statement: Any) -> Optional[List[str]]:
+    if isinstance(statement, Select) and not _is_orm(statement):
+        compiled = _compiled_keys(statement)
+        if compiled is not None:
+            return compiled
     try:
         descriptions = getattr(statement, "column_descriptions", None)
         if descriptions:
@@ -331,6 +338,24 @@ def _statement_keys(statement: Any) -> Optional[List[str]]:
     if selected is None:
         return None
     return list(selected.keys())
+
+
+def _is_orm(statement: Any) -> bool:
+    """Tell whether ``statement`` is an ORM statement (one of mapped classes or attributes)."""
+    return statement._propagate_attrs.get("compile_state_plugin") == "orm"  # type: ignore[no-any-return]
+
+
+def _compiled_keys(statement: Any) -> Optional[List[str]]:
+    """Return the names the compiled SQL of a Core select gives its columns, or None if it
+    names one without knowing it (``text()``) or does not compile without a database."""
+    try:
+        # (the names of anonymous labels, count_1 and anon_1, are the same on every dialect)
+        names = [column[0] for column in statement.compile()._result_columns]
+    except Exception:
+        return None
+    if not names or any(name is None for name in names):
+        return None
+    return names
 
 
 def is_dml(statement: Any) -> bool:
