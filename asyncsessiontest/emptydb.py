@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from sqlalchemy.sql.elements import BindParameter, Label
+from sqlalchemy.sql.elements import BindParameter, False_, FunctionFilter, Label, Null, True_
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import (
     AliasedReturnsRows,
@@ -54,26 +54,40 @@ def empty_database_rows(statement: Any) -> List[Tuple[Any, ...]]:
 
     None, mostly. But a select of aggregates alone, without GROUP BY, from empty tables gives
     one row (``count()`` 0, ``max()`` and the like NULL, ``coalesce()`` of those its first
-    non-NULL value), and a select without FROM or WHERE gives one row of its values
-    (``exists()`` False, a scalar subquery NULL or its own row's value, a literal its value).
-    Where the row cannot be known without data (HAVING, WHERE without FROM, subqueries and
-    functions in FROM, functions of row values), no rows, as before.
+    non-NULL value, an aggregate with ``.filter(...)`` the same), and a select without FROM or
+    WHERE gives one row of its values (``exists()`` False, a scalar subquery NULL or its own
+    row's value, a literal, ``true()``, ``false()`` or ``null()`` its value).
+    A function of literals alone (``func.lower("A")``, ``func.now()``), or an aggregate, in a
+    select without FROM gives its one row too, but the mock does not run the function: its
+    value there is None. Where the row cannot be known without data (HAVING, WHERE without
+    FROM, subqueries and functions in FROM, functions of row values, a parameter's value), no
+    rows, as before. A function executed by itself (``session.execute(func.count())``) is
+    answered as SQLAlchemy runs it, as ``select(func.count())``.
 
     :param statement: the executed statement.
     """
+    if isinstance(statement, FunctionElement):
+        statement = statement.select()
     rows = _rows_of(statement)
-    return [] if rows is _UNKNOWN else rows
+    if rows is _UNKNOWN:
+        return []
+    return [tuple(None if value is _SOME_VALUE else value for value in row) for row in rows]
 
 
 _UNKNOWN: Any = object()  # a value (or rows) that cannot be worked out without data
 _ROW_VALUE: Any = object()  # a value read from a row of a table: an empty one has none
+_SOME_VALUE: Any = object()  # a value there is, but the mock does not compute: None to the user
 _AGGREGATES = frozenset(
     {"sum", "min", "max", "avg", "array_agg", "string_agg", "group_concat", "json_agg",
      "jsonb_agg", "bool_and", "bool_or", "every", "stddev", "stddev_pop", "stddev_samp",
      "variance", "var_pop", "var_samp"}
 )  # fmt: skip
 # what a select's column must be for its value not to come from a table's rows
-_COMPUTED = (Label, BindParameter, ScalarSelect, Exists, FunctionElement)
+_COMPUTED = (
+    Label, BindParameter, ScalarSelect, Exists, FunctionElement, FunctionFilter, True_, False_,
+    Null,
+)  # fmt: skip
+_CONSTANTS = {True_: True, False_: False, Null: None}
 
 
 def _rows_of(statement: Any) -> Any:
@@ -127,9 +141,20 @@ def _is_empty(source: Any) -> bool:
 
 def _value_of(element: Any, has_from: bool) -> Tuple[Any, bool]:
     """Return (the value of a selected ``element`` on an empty database, whether it is an
-    aggregate): the value may be _UNKNOWN, or _ROW_VALUE for one read from a table's rows."""
+    aggregate): the value may be _UNKNOWN, _ROW_VALUE for one read from a table's rows, or
+    _SOME_VALUE for one the database computes without data (``func.now()``)."""
     if isinstance(element, Label):
         return _value_of(element.element, has_from)
+    constant = type(element)
+    if constant in _CONSTANTS:
+        return _CONSTANTS[constant], False
+    if isinstance(element, FunctionFilter):
+        # the filter keeps fewer of an empty table's rows: none. Without FROM, the one row
+        # may pass it or not: a count of 0 or 1, a value or NULL
+        value, is_aggregate = _value_of(element.func, has_from)
+        if not has_from and value is not _UNKNOWN and value is not _ROW_VALUE:
+            value = _SOME_VALUE
+        return value, is_aggregate
     if isinstance(element, BindParameter):
         if element.value is None and element.callable is None and element.required:
             return _UNKNOWN, False  # its value comes with the execution's parameters
@@ -151,7 +176,8 @@ def _value_of(element: Any, has_from: bool) -> Tuple[Any, bool]:
             return (0 if has_from else 1), True
         if name in _AGGREGATES and not (name in ("min", "max") and len(arguments) > 1):
             # (SQLite's min(a, b) and max(a, b) are not aggregates)
-            return (None if has_from else _UNKNOWN), True
+            # without FROM, of the one row a select without FROM has: not computed
+            return (None if has_from else _SOME_VALUE), True
         if name == "coalesce":
             values = [_value_of(argument, has_from) for argument in arguments]
             aggregated = any(is_aggregate for _, is_aggregate in values)
@@ -159,6 +185,10 @@ def _value_of(element: Any, has_from: bool) -> Tuple[Any, bool]:
                 if value is not None:  # a value, or a marker that it is not known
                     return value, aggregated
             return None, aggregated
+        if not has_from and all(
+            _value_of(argument, has_from)[0] not in (_UNKNOWN, _ROW_VALUE) for argument in arguments
+        ):
+            return _SOME_VALUE, False  # a function of literals: one row, a value not computed
         return _UNKNOWN, False
     return _ROW_VALUE, False
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import Select, TableClause
 
@@ -279,9 +280,12 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     A Core select's columns are keyed by the names its compiled SQL gives them, as the database
     reports them: an unlabelled ``func.count()`` is ``count_1``, ``t.c.id + 1`` is ``anon_1``, a
     repeated ``t.c.id`` is ``id__1``. Worked out once per statement structure, not per execution.
+    A function executed by itself (``func.count()``) is keyed as the select SQLAlchemy runs for it.
 
     :param statement: the executed statement.
     """
+    if isinstance(statement, FunctionElement):
+        statement = statement.select()  # what SQLAlchemy executes for a function given alone
     if getattr(statement, "is_dml", False) and not is_dml(statement):
         # RETURNING: the result is keyed by the returned columns
         return list(statement.exported_columns.keys())

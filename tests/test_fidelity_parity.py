@@ -12,8 +12,12 @@ from sqlalchemy import (
     Column,
     Integer,
     String,
+    false,
     func,
+    literal,
+    null,
     select,
+    true,
 )
 from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -170,6 +174,90 @@ class CoreKeysParityTest(ParityTestCase):
     async def test_the_same_structure_keys_the_same_way_every_time(self):
         for _ in range(3):
             await self.assertSameOutcome(executes(CORE_SELECTS["two counts"], keys_and_rows))
+
+
+# -- 3. selects a database answers with exactly one row -------------------------------------
+
+ONE_ROW_SELECTS = {
+    "true()": lambda: select(true()),
+    "false()": lambda: select(false()),
+    "null()": lambda: select(null()),
+    "true() and a literal": lambda: select(true(), literal(5)),
+    "count().filter()": lambda: select(func.count().filter(users.c.id > 1)),
+    "sum().filter() labelled": lambda: select(
+        func.sum(users.c.id).filter(users.c.id > 1).label("s")
+    ),
+    "count().filter() of an entity": lambda: select(func.count(User.id).filter(User.name == "a")),
+}
+# a database computes their value; the mock gives the row, its value None
+FUNCTIONS_OF_LITERALS = {
+    "lower()": lambda: select(func.lower("A")),
+    "now()": lambda: select(func.now()),
+    "max() of a literal": lambda: select(func.max(1)),
+    "two functions": lambda: select(func.abs(-1), func.upper("b")),
+}
+NO_ROW_SELECTS = {
+    "true() from a table": lambda: select(true()).select_from(users),
+    "a function of literals from a table": lambda: select(func.lower("A")).select_from(users),
+    "a function of a column": lambda: select(func.lower(users.c.name)),
+}
+
+
+def keys_and_row_count(result):
+    return list(result.keys()), len(result.all())
+
+
+class OneRowParityTest(ParityTestCase):
+    async def test_selects_of_constants_and_filtered_aggregates(self):
+        seen = await self.assertSameOutcomes(
+            {name: executes(build, keys_and_rows) for name, build in ONE_ROW_SELECTS.items()}
+        )
+        self.assertEqual(seen["true()"][1][1], [("Row", ("anon_1",), (True,))])
+        self.assertEqual(seen["count().filter()"][1][1], [("Row", ("anon_1",), (0,))])
+
+    async def test_functions_of_literals_give_one_row(self):
+        seen = await self.assertSameOutcomes(
+            {
+                name: executes(build, keys_and_row_count)
+                for name, build in FUNCTIONS_OF_LITERALS.items()
+            }
+        )
+        self.assertEqual(seen["lower()"], ("returned", [["lower_1"], 1]))
+
+    async def test_the_value_of_a_function_of_literals_is_not_computed(self):
+        self.assertEqual((await self.session.execute(select(func.lower("A")))).all(), [(None,)])
+        self.assertIsNone(await self.session.scalar(select(func.now())))
+
+    async def test_no_row_from_empty_tables(self):
+        seen = await self.assertSameOutcomes(
+            {name: executes(build, keys_and_rows) for name, build in NO_ROW_SELECTS.items()}
+        )
+        self.assertEqual(seen["true() from a table"], ("returned", [["anon_1"], []]))
+
+    async def test_a_function_executed_directly_is_the_select_of_it(self):
+        async def scalar(session):
+            return await session.scalar(func.count())
+
+        async def stream(session):
+            return await (await session.stream(func.count())).all()
+
+        seen = await self.assertSameOutcomes(
+            {
+                "execute(func.count())": executes(lambda: func.count(), keys_and_rows),
+                "scalar(func.count())": scalar,
+                "stream(func.count())": stream,
+                "execute(func.lower())": executes(lambda: func.lower("A"), keys_and_row_count),
+            }
+        )
+        self.assertEqual(
+            seen["execute(func.count())"],
+            ("returned", [["count_1"], [("Row", ("count_1",), (1,))]]),
+        )
+
+    async def test_a_canned_answer_to_a_function_executed_directly_takes_its_key(self):
+        scenario = executes(lambda: func.count(), lambda result: result.mappings().all())
+        seen = await self.assertSameOutcome(scenario, configure=lambda: self.addResult([1]))
+        self.assertEqual(seen, ("returned", [("RowMapping", {"count_1": 1})]))
 
 
 if __name__ == "__main__":
