@@ -7,13 +7,14 @@ these answers when the test configured none.
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy.sql.elements import BindParameter, False_, FunctionFilter, Label, Null, True_
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import (
     AliasedReturnsRows,
     Exists,
+    FromClause,
     Join,
     ScalarSelect,
     Select,
@@ -22,7 +23,195 @@ from sqlalchemy.sql.selectable import (
     TableClause,
 )
 
-__all__ = ["empty_database_rowcount", "empty_database_rows"]
+from asyncsessiontest.results import (
+    ENTITIES_RETURNED,
+    CannedResult,
+    CursorFacts,
+    is_dml,
+    make_result,
+    statement_keys,
+)
+
+if TYPE_CHECKING:
+    from asyncsessiontest.keys import KeyAssigner
+
+__all__ = ["answer", "empty_database_rowcount", "empty_database_rows"]
+
+# return_defaults() fetches through RETURNING from SQLAlchemy 2.0 on (on SQLite and the
+# databases that have it); 1.4 reads the key from the cursor and fetches nothing
+_DEFAULTS_RETURNED = ENTITIES_RETURNED
+
+
+def answer(
+    statement: Any, params: Any, canned: Optional[CannedResult], keys: Optional[KeyAssigner]
+) -> CannedResult:
+    """Return the result of one execution: ``canned`` if an answer was configured, else what
+    an empty database gives; for DML, with what a ``CursorResult`` knows beside its rows.
+
+    An INSERT inserts one row per dict of an executemany, per row of a multi-row ``values()``,
+    or one, holding the values the statement gives, its columns' Python-side scalar defaults,
+    the primary key the session assigns (with ``assign_primary_keys``; otherwise the one
+    given, or None), and None for what the database would compute (server defaults). Its
+    RETURNING gives those rows (an ORM ``returning(User)`` instances of ``User``, not in the
+    session); an UPDATE's or DELETE's gives none, as on an empty database.
+
+    :param statement: the executed statement.
+    :param params: the parameters passed beside it: a dict, a list of dicts, or None.
+    :param canned: the configured answer for this execution, or None.
+    :param keys: the session's primary key assigner, or None if it assigns none.
+    """
+    if not getattr(statement, "is_dml", False):
+        if canned is not None:
+            return canned
+        # a statement whose columns cannot be known (text()) gets one, as make_result() gives
+        columns = statement_keys(statement) or None
+        return make_result(empty_database_rows(statement), columns=columns)
+    is_insert = bool(getattr(statement, "is_insert", False))
+    returning = not is_dml(statement)
+    executemany = isinstance(params, (list, tuple)) and len(params) > 1
+    table = getattr(statement, "table", None)
+    rows = _inserted_rows(statement, params) if is_insert else []
+    primary_key = list(getattr(table, "primary_key", ()))
+    if rows and table is not None:
+        for row in rows:
+            for column in primary_key:
+                given = row.get(column.key)
+                row[column.key] = keys.key_for_row(table, given) if keys is not None else given
+    defaults = _defaults_fetched(statement, table, primary_key) if is_insert else None
+    result = canned
+    if result is not None and defaults is not None and not result.returns_rows:
+        # a canned rowcount: the values return_defaults() fetched came as rows, consumed
+        result = make_result([], columns=[c.key for c in defaults], rowcount=result.rowcount)
+    if result is None:
+        rowcount = empty_database_rowcount(statement, params)
+        if returning:
+            columns = statement_keys(statement) or []
+            values = [_returned(statement, row) for row in rows]
+            result = make_result(values, columns=columns, rowcount=rowcount)
+        elif defaults is not None:
+            # the values came through RETURNING, which the result consumed
+            result = make_result([], columns=[column.key for column in defaults], rowcount=rowcount)
+        else:
+            result = make_result(rowcount=rowcount)
+    # what a database reports of the keys: per row of a single execution or an executemany,
+    # but only the parameters' (None) for an executemany without RETURNING, or a multi-row
+    # values(), whose keys the driver does not report
+    multi_row = bool(getattr(statement, "_multi_values", ()))
+    key_known = defaults is not None or not (executemany or multi_row)
+    key_rows = rows[:1] if multi_row else rows
+    result._cursor_facts = CursorFacts(
+        is_insert=is_insert,
+        executemany=executemany,
+        returning=returning,
+        primary_key_names=[column.key for column in primary_key],
+        primary_keys=[
+            tuple(row[column.key] if key_known else None for column in primary_key)
+            for row in key_rows
+        ],
+        default_names=None if defaults is None else [column.key for column in defaults],
+        defaults=[tuple(row.get(column.key) for column in defaults or ()) for row in rows],
+        lastrowid=_lastrowid(rows, primary_key, executemany and not returning and not defaults),
+    )
+    return result
+
+
+def _inserted_rows(statement: Any, params: Any) -> List[Dict[str, Any]]:
+    """Return the rows an INSERT inserts, as dicts from column key to value (None for one
+    the database computes), or none if they come from a select."""
+    if getattr(statement, "select", None) is not None:
+        return []  # from_select(): the rows of a select, none on an empty database
+    table = statement.table
+    columns = list(table.columns)
+    multi_values = getattr(statement, "_multi_values", ())
+    if multi_values:
+        given = [
+            _keyed(row) if isinstance(row, dict) else dict(zip([c.key for c in columns], row))
+            for rows in multi_values
+            for row in rows
+        ]
+    else:
+        base = _keyed(getattr(statement, "_values", None) or {})
+        if isinstance(params, dict):
+            given = [{**base, **params}]
+        elif isinstance(params, (list, tuple)) and params:
+            given = [{**base, **dict(each)} for each in params]
+        else:
+            given = [base]
+    return [_with_defaults(row, columns) for row in given]
+
+
+def _keyed(values: Any) -> Dict[str, Any]:
+    """Return ``values`` (of a ``values()``) keyed by column key, their literal values taken."""
+    keyed = {}
+    for key, value in values.items():
+        keyed[key if isinstance(key, str) else key.key] = _literal(value)
+    return keyed
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, BindParameter):
+        return value.effective_value
+    if hasattr(value, "__clause_element__") or hasattr(value, "_compiler_dispatch"):
+        return None  # an expression the database computes: func.now(), a subquery...
+    return value
+
+
+def _with_defaults(row: Dict[str, Any], columns: Sequence[Any]) -> Dict[str, Any]:
+    """Add to ``row`` what SQLAlchemy itself gives the columns it lacks: a scalar default."""
+    for column in columns:
+        if column.key not in row:
+            default = column.default
+            scalar = default is not None and default.is_scalar
+            row[column.key] = default.arg if scalar else None
+    return row
+
+
+def _defaults_fetched(statement: Any, table: Any, primary_key: List[Any]) -> Optional[List[Any]]:
+    """Return the columns ``return_defaults()`` fetches through RETURNING, or None."""
+    if not _DEFAULTS_RETURNED or not getattr(statement, "_return_defaults", False):
+        return None
+    if getattr(statement, "_returning", ()):
+        return None
+    asked = list(getattr(statement, "_return_defaults_columns", None) or ())
+    server = [column for column in table.columns if column.server_default is not None]
+    fetched = primary_key + [c for c in asked or server if not any(c is k for k in primary_key)]
+    return fetched
+
+
+def _returned(statement: Any, row: Dict[str, Any]) -> Tuple[Any, ...]:
+    """Return the values RETURNING gives for one inserted ``row``."""
+    values: List[Any] = []
+    table = statement.table
+    for element in statement._returning:
+        if isinstance(element, FromClause):
+            entity = element._annotations.get("parententity") if ENTITIES_RETURNED else None
+            if entity is not None:
+                values.append(_instance(entity, row))
+            else:
+                values.extend(row.get(column.key) for column in element.columns)
+            continue
+        # a column of the table (ORM-annotated or not), else an expression the database
+        # computes
+        column = table.corresponding_column(element)
+        values.append(row.get(column.key) if column is not None else None)
+    return tuple(values)
+
+
+def _instance(mapper: Any, row: Dict[str, Any]) -> Any:
+    """Return an instance of ``mapper``'s class holding the values of an inserted ``row``."""
+    instance = mapper.class_manager.new_instance()
+    for prop in mapper.column_attrs:
+        setattr(instance, prop.key, row.get(prop.columns[0].key))
+    return instance
+
+
+def _lastrowid(rows: List[Dict[str, Any]], primary_key: List[Any], unreported: bool) -> Any:
+    """Return the ``lastrowid`` of an INSERT: its last row's integer key, unless the driver
+    ran an executemany without RETURNING (``unreported``), which reports none."""
+    if not rows or unreported or len(primary_key) != 1:
+        return None
+    value = rows[-1][primary_key[0].key]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def empty_database_rowcount(statement: Any, params: Any = None) -> int:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+import sqlalchemy
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
-from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.exc import InvalidRequestError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
-from sqlalchemy.sql.selectable import Select, TableClause
+from sqlalchemy.sql.selectable import FromClause, Select, TableClause
 
 from asyncsessiontest.kinds import is_orm_instance
 
@@ -77,10 +78,83 @@ class CannedResult(_IteratorResult):
         else:
             super().__init__(SimpleResultMetaData(list(keys)), iter(rows))
 
+    _cursor_facts: Optional[CursorFacts] = None
+
     @property
     def returns_rows(self) -> bool:
         """Tell whether this result has rows to fetch, as ``CursorResult.returns_rows`` does."""
         return self._canned_keys is not None
+
+    @property
+    def is_insert(self) -> bool:
+        """Tell whether the statement was an INSERT, as ``CursorResult.is_insert`` does."""
+        facts = self._cursor_facts
+        return facts is not None and facts.is_insert
+
+    @property
+    def inserted_primary_key(self) -> Any:
+        """The primary key of the row an INSERT inserted, as ``CursorResult`` gives it: a
+        ``Row``, its values None where the database would compute them (the key itself too,
+        unless the session assigns primary keys).
+
+        :raises InvalidRequestError: as a real result does: the statement was no INSERT, an
+            executemany, or had RETURNING.
+        """
+        facts = self._insert_facts(returning_checked=False)
+        if facts.executemany:
+            raise InvalidRequestError(
+                "This statement was an executemany call; if primary key returning is "
+                "supported, please use .inserted_primary_key_rows."
+            )
+        return self._insert_facts().primary_key_rows()[0]
+
+    @property
+    def inserted_primary_key_rows(self) -> List[Any]:
+        """The primary key of each row an INSERT inserted (see :attr:`inserted_primary_key`).
+
+        :raises InvalidRequestError: the statement was no INSERT, or had RETURNING.
+        """
+        return self._insert_facts().primary_key_rows()
+
+    @property
+    def returned_defaults(self) -> Any:
+        """The row of values ``return_defaults()`` fetched, or None, as on ``CursorResult``.
+
+        :raises InvalidRequestError: the statement was an executemany.
+        """
+        facts = self._cursor_facts
+        if facts is None:
+            return None
+        if facts.executemany:
+            raise InvalidRequestError(
+                "This statement was an executemany call; if return defaults is supported, "
+                "please use .returned_defaults_rows."
+            )
+        rows = facts.returned_defaults_rows()
+        return rows[0] if rows else None
+
+    @property
+    def returned_defaults_rows(self) -> Optional[List[Any]]:
+        """The rows of values ``return_defaults()`` fetched, one per row, or None."""
+        facts = self._cursor_facts
+        return None if facts is None else facts.returned_defaults_rows()
+
+    @property
+    def lastrowid(self) -> Any:
+        """The primary key of the last row a one-row INSERT inserted, if the session assigns
+        keys and the key is an integer; otherwise None (a database gives its cursor's value)."""
+        facts = self._cursor_facts
+        return None if facts is None else facts.lastrowid
+
+    def _insert_facts(self, returning_checked: bool = True) -> CursorFacts:
+        """Return the facts of the INSERT that gave this result, refusing as a real result
+        does when there was none (or, if ``returning_checked``, when it had RETURNING)."""
+        facts = self._cursor_facts
+        if facts is None or not facts.is_insert:
+            raise InvalidRequestError("Statement is not an insert() expression construct.")
+        if returning_checked and facts.returning:
+            raise InvalidRequestError("Can't call inserted_primary_key when returning() is used.")
+        return facts
 
     def fresh(self, statement_keys: Optional[Sequence[str]] = None) -> CannedResult:
         """Return an unconsumed copy, keyed by ``statement_keys`` unless columns were given.
@@ -117,6 +191,66 @@ class CannedResult(_IteratorResult):
         if self._canned_keys is None:
             return f"<CannedResult no rows, rowcount={self.rowcount}>"
         return f"<CannedResult {list(self._canned_keys)}: {len(self._canned_rows)} row(s)>"
+
+
+class CursorFacts:
+    """What a ``CursorResult`` knows of the DML statement that gave it, beside its rows.
+
+    :param is_insert: the statement was an INSERT.
+    :param executemany: it ran with a list of parameter sets.
+    :param returning: it had ``returning()``.
+    :param primary_key_names: the keys of the table's primary key columns.
+    :param primary_keys: the primary key values of each inserted row.
+    :param default_names: the keys of the columns ``return_defaults()`` fetched, or None
+        without ``return_defaults()``.
+    :param defaults: the values it fetched, per row.
+    :param lastrowid: what ``lastrowid`` reports.
+    """
+
+    __slots__ = (
+        "default_names",
+        "defaults",
+        "executemany",
+        "is_insert",
+        "lastrowid",
+        "primary_key_names",
+        "primary_keys",
+        "returning",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        is_insert: bool,
+        executemany: bool,
+        returning: bool,
+        primary_key_names: Sequence[str] = (),
+        primary_keys: Sequence[Tuple[Any, ...]] = (),
+        default_names: Optional[Sequence[str]] = None,
+        defaults: Sequence[Tuple[Any, ...]] = (),
+        lastrowid: Any = None,
+    ) -> None:
+        self.is_insert = is_insert
+        self.executemany = executemany
+        self.returning = returning
+        self.primary_key_names = primary_key_names
+        self.primary_keys = primary_keys
+        self.default_names = default_names
+        self.defaults = defaults
+        self.lastrowid = lastrowid
+
+    def primary_key_rows(self) -> List[Any]:
+        """Return the inserted primary keys as ``Row`` objects, as a real result does."""
+        return _rows(self.primary_key_names, self.primary_keys)
+
+    def returned_defaults_rows(self) -> Optional[List[Any]]:
+        """Return the values ``return_defaults()`` fetched as ``Row`` objects, or None."""
+        if self.default_names is None:
+            return None
+        return _rows(self.default_names, self.defaults)
+
+
+def _rows(names: Sequence[str], values: Sequence[Tuple[Any, ...]]) -> List[Any]:
+    return IteratorResult(SimpleResultMetaData(list(names)), iter(values)).all()  # type: ignore[return-value]
 
 
 def _closed_rows() -> Iterator[Tuple[Any, ...]]:
@@ -287,8 +421,7 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     if isinstance(statement, FunctionElement):
         statement = statement.select()  # what SQLAlchemy executes for a function given alone
     if getattr(statement, "is_dml", False) and not is_dml(statement):
-        # RETURNING: the result is keyed by the returned columns
-        return list(statement.exported_columns.keys())
+        return _returning_keys(statement)
     if not getattr(statement, "is_select", False):
         return None
     # the keys depend only on the statement's structure: work them out once per structure
@@ -344,6 +477,30 @@ def _statement_keys(statement: Any) -> Optional[List[str]]:
     return list(selected.keys())
 
 
+def _returning_keys(statement: Any) -> List[str]:
+    """Return the keys of the rows a DML statement's RETURNING gives: its columns', and from
+    SQLAlchemy 2.0 on, an entity's name for ``returning(User)`` of an ORM statement."""
+    returning = statement._returning
+    if not any(isinstance(element, FromClause) for element in returning):
+        return list(statement.exported_columns.keys())
+    keys: List[str] = []
+    for element in returning:
+        if not isinstance(element, FromClause):
+            keys.append(getattr(element, "key", None) or _NO_LABEL)
+            continue
+        entity = element._annotations.get("parententity") if ENTITIES_RETURNED else None
+        if entity is not None:
+            keys.append(entity.class_.__name__)  # rows hold instances, as in production
+        else:
+            keys.extend(element.columns.keys())
+    return keys
+
+
+_NO_LABEL = "_no_label"  # the key SQLAlchemy gives an ORM expression without a label
+ENTITIES_RETURNED = not sqlalchemy.__version__.startswith("1.")
+"""Whether ``returning(User)`` of an ORM statement gives instances (SQLAlchemy 2.0 on)."""
+
+
 def _is_orm(statement: Any) -> bool:
     """Tell whether ``statement`` is an ORM statement (one of mapped classes or attributes)."""
     return statement._propagate_attrs.get("compile_state_plugin") == "orm"  # type: ignore[no-any-return]
@@ -363,15 +520,16 @@ def _compiled_keys(statement: Any) -> Optional[List[str]]:
 
 
 def is_dml(statement: Any) -> bool:
-    """Tell whether ``statement`` is an INSERT, UPDATE or DELETE without RETURNING.
+    """Tell whether ``statement`` is an INSERT, UPDATE or DELETE without ``returning()``.
+
+    ``return_defaults()`` alone does not count as RETURNING: the values it fetches go to
+    ``returned_defaults``, not to rows.
 
     :param statement: the executed statement.
     """
     if not getattr(statement, "is_dml", False):
         return False
-    return not getattr(statement, "_returning", ()) and not getattr(
-        statement, "_return_defaults", False
-    )
+    return not getattr(statement, "_returning", ())
 
 
 def to_async_result(result: IteratorResult[Any]) -> AsyncResult[Any]:

@@ -28,19 +28,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.util import IdentitySet, immutabledict
 
-from asyncsessiontest.emptydb import empty_database_rowcount, empty_database_rows
+from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fastmock import FastAsyncInit, FastSpec, Prototype, SharedClass, call_record
 from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.overlay import is_default_return, overlaid
 from asyncsessiontest.recording import History, Operation
-from asyncsessiontest.results import (
-    CannedResult,
-    is_dml,
-    make_result,
-    statement_keys,
-    to_async_result,
-)
+from asyncsessiontest.results import CannedResult, to_async_result
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import ASYNC, SYNC, Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
@@ -234,17 +228,13 @@ class SessionState:
         :param params: the parameters passed beside it, if any.
         """
         answer = self.responder.respond(statement)
-        if answer is not None:
-            return answer
-        if self.strict:
+        if answer is None and self.strict:
             message = self.responder.explain_unmatched(statement, self.dialect)
             self.unmatched.append(message)
             raise self.failure_exception(message)
-        if is_dml(statement):
-            return make_result(rowcount=empty_database_rowcount(statement, params))
-        # a statement whose columns cannot be known (text()) gets one, as make_result() gives
-        keys = statement_keys(statement) or None
-        return make_result(empty_database_rows(statement), columns=keys)
+        # fidelity hook (asyncsessiontest/emptydb.py): the empty database's answer when none
+        # was configured, and for DML what a CursorResult knows (inserted_primary_key...)
+        return database_answer(statement, params, answer, self.keys)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
         """Return the object ``get(entity, ident)`` finds among those added, or None.

@@ -32,5 +32,26 @@ class CompiledKeysTest(unittest.TestCase):
         compiled.assert_not_called()
 
 
+class CursorResultAttributesTest(unittest.IsolatedAsyncioTestCase):
+    """What a result made apart from any statement says of DML, as a select's real result."""
+
+    def test_a_result_of_no_insert_refuses_inserted_primary_key(self):
+        from sqlalchemy.exc import InvalidRequestError
+
+        from asyncsessiontest import make_result
+
+        result = make_result([(1,)])
+        for name in ("inserted_primary_key", "inserted_primary_key_rows"):
+            with self.subTest(name), self.assertRaises(InvalidRequestError) as caught:
+                getattr(result, name)
+            self.assertEqual(
+                str(caught.exception), "Statement is not an insert() expression construct."
+            )
+        self.assertFalse(result.is_insert)
+        self.assertIsNone(result.lastrowid)
+        self.assertIsNone(result.returned_defaults)
+        self.assertIsNone(result.returned_defaults_rows)
+
+
 if __name__ == "__main__":
     unittest.main()

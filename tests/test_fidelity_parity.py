@@ -10,14 +10,18 @@ import unittest
 import sqlalchemy
 from sqlalchemy import (
     Column,
+    DateTime,
     Integer,
     String,
+    delete,
     false,
     func,
+    insert,
     literal,
     null,
     select,
     true,
+    update,
 )
 from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -25,6 +29,7 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.pool import StaticPool
 
 from asyncsessiontest import AsyncSessionTestCase
+from asyncsessiontest.keys import KeyAssigner
 
 SQLALCHEMY_VERSION = tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2])
 
@@ -38,13 +43,39 @@ class User(Base):
     name = Column(String)
 
 
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id = Column(Integer, primary_key=True)
+    label = Column(String)
+    kind = Column(String, default="plain")  # a Python-side default: SQLAlchemy computes it
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id = Column(Integer, primary_key=True)
+    text = Column(String)
+    created = Column(DateTime, server_default=func.current_timestamp())  # the database's
+
+
 users = User.__table__
+tags = Tag.__table__
+notes = Note.__table__
+# RETURNING on SQLite: SQLAlchemy 2.0 on (1.4's SQLite dialect refuses it)
+HAS_RETURNING = SQLALCHEMY_VERSION >= (2, 0)
+# SQLAlchemy 2.0's aiosqlite adapter reads the cursor's counts before the RETURNING rows are
+# fetched: rowcount and lastrowid are -1 there (2.1, and other drivers, give the counts the
+# mock gives); the scenarios leave them out on 2.0
+RETURNING_COUNTS = () if SQLALCHEMY_VERSION >= (2, 1) else ("rowcount", "lastrowid")
 
 
 def plain(value):
     """Turn what a result gives into plain data that compares by value."""
     if isinstance(value, User):
         return ("User", value.id, value.name)
+    if isinstance(value, Tag):
+        return ("Tag", value.id, value.label, value.kind)
     if isinstance(value, Row):
         return ("Row", tuple(value._fields), tuple(plain(item) for item in value))
     if isinstance(value, RowMapping):
@@ -83,6 +114,10 @@ class ParityTestCase(AsyncSessionTestCase):
         """
         expected = await outcome(scenario, self.real)
         await self.real.rollback()
+        # SQLite gives the keys of rolled back rows anew: so do the mock's counters, each time
+        state = self._asyncsessiontest_state
+        if state.keys is not None:
+            state.keys = KeyAssigner()
         if configure is not None:
             configure()
         got = await outcome(scenario, self.session)
@@ -258,6 +293,229 @@ class OneRowParityTest(ParityTestCase):
         scenario = executes(lambda: func.count(), lambda result: result.mappings().all())
         seen = await self.assertSameOutcome(scenario, configure=lambda: self.addResult([1]))
         self.assertEqual(seen, ("returned", [("RowMapping", {"count_1": 1})]))
+
+
+# -- 4. results of DML ------------------------------------------------------------------------
+
+CURSOR_ATTRIBUTES = [
+    "rowcount", "returns_rows", "is_insert", "inserted_primary_key", "inserted_primary_key_rows",
+    "lastrowid", "returned_defaults", "returned_defaults_rows",
+]  # fmt: skip
+
+
+def cursor_facts(result, leave_out=()):
+    """Read what a CursorResult knows: each attribute's value, or the exception it raises."""
+    facts = {}
+    for name in CURSOR_ATTRIBUTES:
+        if name in leave_out:
+            continue
+        try:
+            facts[name] = plain(getattr(result, name))
+        except Exception as error:
+            facts[name] = ("raised", type(error), str(error))
+    if result.returns_rows:
+        facts["keys"] = list(result.keys())
+        facts["rows"] = plain(result.all())
+    return facts
+
+
+def runs(build, use=cursor_facts):
+    """A scenario executing ``build()`` (a statement, or (statement, params))."""
+
+    async def scenario(session):
+        built = build()
+        arguments = built if isinstance(built, tuple) else (built,)
+        return use(await session.execute(*arguments))
+
+    return scenario
+
+
+INSERTS = {
+    "values()": lambda: insert(tags).values(label="a"),
+    "values() with the key": lambda: insert(tags).values(id=7, label="a"),
+    "parameters": lambda: (insert(tags), {"label": "a"}),
+    "one parameter set in a list": lambda: (insert(tags), [{"label": "a"}]),
+    "executemany": lambda: (insert(tags), [{"label": "a"}, {"label": "b"}]),
+    "multi-row values()": lambda: insert(tags).values([{"label": "a"}, {"label": "b"}]),
+    "orm values()": lambda: insert(Tag).values(label="a"),
+}
+RETURNING_INSERTS = {
+    "returning()": lambda: insert(tags).values(label="a").returning(tags.c.id, tags.c.kind),
+    "returning() the table": lambda: insert(tags).values(label="a").returning(tags),
+    "returning() with the key": lambda: insert(tags).values(id=7, label="a").returning(tags.c.id),
+    "executemany returning()": lambda: (
+        insert(tags).returning(tags.c.id, tags.c.label),
+        [{"label": "a"}, {"label": "b"}],
+    ),
+    "multi-row values() returning()": lambda: (
+        insert(tags).values([{"label": "a"}, {"label": "b"}]).returning(tags.c.id, tags.c.label)
+    ),
+}
+# RETURNING of the key from SQLAlchemy 2.0 on; on 1.4, the cursor's lastrowid and no rows
+RETURN_DEFAULTS = {
+    "return_defaults()": lambda: insert(tags).values(label="a").return_defaults(),
+    "executemany return_defaults()": lambda: (
+        insert(tags).return_defaults(),
+        [{"label": "a"}, {"label": "b"}],
+    ),
+}
+# an empty database: nothing to update or delete. lastrowid is left out: a database reports
+# whatever its cursor last held (SQLite: the last insert's rowid), the mock None
+CHANGES = {
+    "update": lambda: update(tags).values(label="b"),
+    "delete": lambda: delete(tags).where(tags.c.id == 1),
+    "orm update": lambda: update(Tag).values(label="b"),
+}
+RETURNING_CHANGES = {
+    "update returning()": lambda: update(tags).values(label="b").returning(tags.c.id),
+    "delete returning()": lambda: delete(tags).returning(tags.c.id, tags.c.label),
+}
+ORM_RETURNING = {
+    "insert returning(Tag)": lambda: insert(Tag).values(label="a").returning(Tag),
+    "executemany insert returning(Tag)": lambda: (
+        insert(Tag).returning(Tag),
+        [{"label": "a"}, {"label": "b"}],
+    ),
+    "insert returning(Tag, Tag.label)": lambda: (
+        insert(Tag).values(label="a").returning(Tag, Tag.label)
+    ),
+    "update returning(Tag)": lambda: update(Tag).values(label="b").returning(Tag),
+    "delete returning(Tag)": lambda: delete(Tag).returning(Tag),
+}
+
+
+def keys_and_rows_of(result):
+    return list(result.keys()), plain(result.all())
+
+
+class DmlResultParityTest(ParityTestCase):
+    assign_primary_keys = True
+
+    async def test_inserts(self):
+        seen = await self.assertSameOutcomes({name: runs(b) for name, b in INSERTS.items()})
+        self.assertEqual(seen["values()"][1]["inserted_primary_key"], ("Row", ("id",), (1,)))
+        self.assertEqual(seen["values() with the key"][1]["lastrowid"], 7)
+        self.assertEqual(seen["executemany"][1]["rowcount"], 2)
+
+    async def test_updates_and_deletes(self):
+        leave_out = ("lastrowid",)
+        await self.assertSameOutcomes(
+            {name: runs(b, lambda r: cursor_facts(r, leave_out)) for name, b in CHANGES.items()}
+        )
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_inserts_returning_the_inserted_rows(self):
+        seen = await self.assertSameOutcomes(
+            {
+                name: runs(b, lambda r: cursor_facts(r, RETURNING_COUNTS))
+                for name, b in RETURNING_INSERTS.items()
+            }
+        )
+        self.assertEqual(
+            seen["executemany returning()"][1]["rows"],
+            [("Row", ("id", "label"), (1, "a")), ("Row", ("id", "label"), (2, "b"))],
+        )
+
+    async def test_return_defaults_is_no_returning_of_zero_columns(self):
+        seen = await self.assertSameOutcomes(
+            {
+                name: runs(b, lambda r: cursor_facts(r, RETURNING_COUNTS))
+                for name, b in RETURN_DEFAULTS.items()
+            }
+        )
+        facts = seen["return_defaults()"][1]
+        self.assertEqual(
+            facts["returned_defaults"], ("Row", ("id",), (1,)) if HAS_RETURNING else None
+        )
+        self.assertEqual(facts["returns_rows"], HAS_RETURNING)
+        if HAS_RETURNING:
+            self.assertEqual((facts["keys"], facts["rows"]), (["id"], []))
+
+    async def test_canned_rowcount_answers_return_defaults(self):
+        build = RETURN_DEFAULTS["return_defaults()"]
+        seen = await self.assertSameOutcome(
+            runs(build, lambda r: (r.returns_rows, tuple(r.inserted_primary_key))),
+            configure=lambda: self.addResult(rowcount=1),
+        )
+        self.assertEqual(seen, ("returned", [HAS_RETURNING, [1]]))
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_updates_and_deletes_returning_nothing(self):
+        leave_out = ("lastrowid", *RETURNING_COUNTS)
+        await self.assertSameOutcomes(
+            {
+                name: runs(b, lambda r: cursor_facts(r, leave_out))
+                for name, b in RETURNING_CHANGES.items()
+            }
+        )
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_orm_returning_gives_instances(self):
+        seen = await self.assertSameOutcomes(
+            {name: runs(b, keys_and_rows_of) for name, b in ORM_RETURNING.items()}
+        )
+        self.assertEqual(
+            seen["insert returning(Tag)"],
+            ("returned", [["Tag"], [["Row", ["Tag"], [["Tag", 1, "a", "plain"]]]]]),
+        )
+        self.assertEqual(seen["delete returning(Tag)"], ("returned", [["Tag"], []]))
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_canned_instances_answer_orm_returning(self):
+        async def scenario(session):
+            statement = insert(Tag).values(id=5, label="x").returning(Tag)
+            return (await session.execute(statement)).scalars().all()
+
+        seen = await self.assertSameOutcome(
+            scenario, configure=lambda: self.addResult([Tag(id=5, label="x", kind="plain")])
+        )
+        self.assertEqual(seen, ("returned", [("Tag", 5, "x", "plain")]))
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_server_defaults_are_fetched_but_not_computed(self):
+        async def keys_and_row_count_of_defaults(session):
+            result = await session.execute(insert(notes).values(text="a").return_defaults())
+            return list(result.keys()), len(result.returned_defaults), result.inserted_primary_key
+
+        seen = await self.assertSameOutcome(keys_and_row_count_of_defaults)
+        self.assertEqual(seen, ("returned", [["id", "created"], 2, ("Row", ("id",), (1,))]))
+        result = await self.session.execute(insert(notes).values(text="a").return_defaults())
+        self.assertIsNone(result.returned_defaults.created)
+
+    async def test_keys_count_on_across_core_inserts_and_flushed_instances(self):
+        async def scenario(session):
+            first = await session.execute(insert(tags).values(label="a"))
+            tag = Tag(label="b")
+            session.add(tag)
+            await session.flush()
+            third = await session.execute(insert(tags), {"label": "c"})
+            return first.inserted_primary_key[0], tag.id, third.inserted_primary_key[0]
+
+        seen = await self.assertSameOutcome(scenario)
+        self.assertEqual(seen, ("returned", [1, 2, 3]))
+
+
+class DmlResultWithoutKeysTest(ParityTestCase):
+    """Without assign_primary_keys, the keys a database would make up are None."""
+
+    async def test_insert(self):
+        result = await self.session.execute(insert(tags).values(label="a"))
+        self.assertEqual(tuple(result.inserted_primary_key), (None,))
+        self.assertIsNone(result.lastrowid)
+        result = await self.session.execute(insert(tags).values(id=7, label="a"))
+        self.assertEqual(tuple(result.inserted_primary_key), (7,))
+        self.assertEqual(result.lastrowid, 7)
+
+    @unittest.skipUnless(HAS_RETURNING, "SQLAlchemy 1.4's SQLite dialect has no RETURNING")
+    async def test_insert_returning_has_the_same_shape_as_a_databases(self):
+        async def keys_and_widths(session):
+            statement = insert(tags).returning(tags.c.id, tags.c.label, tags.c.kind)
+            result = await session.execute(statement, [{"label": "a"}, {"label": "b"}])
+            return list(result.keys()), [(row.label, row.kind) for row in result]
+
+        await self.assertSameOutcome(keys_and_widths)
+        result = await self.session.execute(insert(tags).values(label="a").returning(tags.c.id))
+        self.assertEqual(result.all(), [(None,)])
 
 
 if __name__ == "__main__":
