@@ -427,7 +427,8 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     # the keys depend only on the statement's structure: work them out once per structure
     structure, keep_alive = _keys_structure(statement)
     if structure is None:
-        return _statement_keys(statement)
+        # nothing to cache the work under (values() with data has no cache key): no compile
+        return _statement_keys(statement, compile_it=False)
     cached = _KEYS.get(structure)
     if cached is None:
         if len(_KEYS) > 10_000:
@@ -460,11 +461,11 @@ def _keys_structure(statement: Any) -> Tuple[Any, Any]:
         return None, None
 
 
-def _statement_keys(statement: Any) -> Optional[List[str]]:
-    if isinstance(statement, Select) and not _is_orm(statement):
-        compiled = _compiled_keys(statement)
-        if compiled is not None:
-            return compiled
+def _statement_keys(statement: Any, compile_it: bool = True) -> Optional[List[str]]:
+    if compile_it and isinstance(statement, Select) and not _is_orm(statement):
+        names = _compiled_keys(statement)
+        if names is not None:
+            return names
     try:
         descriptions = getattr(statement, "column_descriptions", None)
         if descriptions:

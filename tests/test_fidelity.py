@@ -24,6 +24,14 @@ class CompiledKeysTest(unittest.TestCase):
             statement_keys(select(users.c.id, users.c.id))
         self.assertEqual(compiled.call_count, 2)
 
+    def test_a_select_without_a_cache_key_is_not_compiled_on_each_execution(self):
+        from sqlalchemy import Column, Integer, values
+
+        construct = values(Column("id", Integer), name="v").data([(1,)])
+        with mock.patch.object(results, "_compiled_keys") as compiled:
+            self.assertEqual(statement_keys(select(construct)), ["id"])
+        compiled.assert_not_called()
+
     def test_an_orm_select_is_not_compiled(self):
         results._KEYS.clear()
         with mock.patch.object(results, "_compiled_keys") as compiled:

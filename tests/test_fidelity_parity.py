@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     true,
     update,
+    values,
 )
 from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -516,6 +517,82 @@ class DmlResultWithoutKeysTest(ParityTestCase):
         await self.assertSameOutcome(keys_and_widths)
         result = await self.session.execute(insert(tags).values(label="a").returning(tags.c.id))
         self.assertEqual(result.all(), [(None,)])
+
+
+# -- 5. values() constructs, whether their columns were read first or not ----------------------
+
+# SQLite takes VALUES in a CTE, not in FROM; Values.cte() came in SQLAlchemy 2.0
+VALUES_CTE = hasattr(values(Column("id", Integer)), "cte")
+
+
+def pairs():
+    """A values() construct with data, built anew each time, its columns not yet read."""
+    return values(Column("id", Integer), Column("name", String), name="pairs").data(
+        [(1, "a"), (2, "b")]
+    )
+
+
+def select_pairs(construct=None):
+    construct = pairs() if construct is None else construct
+    return select(construct.cte("pairs") if VALUES_CTE else construct)
+
+
+class ValuesParityTest(ParityTestCase):
+    def route(self):
+        self.addResult([(1, "a"), (2, "b")], statement=select_pairs(), times=None)
+
+    @unittest.skipUnless(VALUES_CTE, "SQLAlchemy 1.4 has no Values.cte(), SQLite no VALUES in FROM")
+    async def test_routed_whether_the_code_read_the_columns_or_rendered_the_statement(self):
+        async def read_columns_first(session):
+            construct = pairs()
+            construct.c  # noqa: B018 (code reads a column, builds a join...)
+            return (await session.execute(select_pairs(construct))).all()
+
+        async def logged_first(session):
+            statement = select_pairs()
+            str(statement)  # code that logs its SQL compiles the statement first
+            return (await session.execute(statement)).all()
+
+        async def as_built(session):
+            return (await session.execute(select_pairs())).all()
+
+        scenarios = {
+            "columns read first": read_columns_first,
+            "rendered first": logged_first,
+            "as built": as_built,
+        }
+        for _ in range(2):  # and the same on every call
+            seen = await self.assertSameOutcomes(scenarios, configure=self.route)
+        self.assertEqual(
+            seen["as built"],
+            (
+                "returned",
+                [("Row", ("id", "name"), (1, "a")), ("Row", ("id", "name"), (2, "b"))],
+            ),
+        )
+
+    async def test_routed_the_same_way_on_every_call(self):
+        self.route()
+        for touch in [None, "columns", "render", None, "render", "columns"]:
+            with self.subTest(touch):
+                construct = pairs()
+                statement = select_pairs(construct)
+                if touch == "columns":
+                    construct.c  # noqa: B018
+                elif touch == "render":
+                    str(statement)
+                result = await self.session.execute(statement)
+                self.assertEqual(result.all(), [(1, "a"), (2, "b")])
+
+    async def test_asserted_the_same_way_after_a_failure_message_rendered_it(self):
+        await self.session.execute(select_pairs())
+        with self.assertRaises(self.failureException):
+            self.assertNotExecuted(select_pairs())  # its message renders both statements
+        for _ in range(2):
+            self.assertExecutedOnce(select_pairs())
+            construct = pairs()
+            construct.c  # noqa: B018
+            self.assertExecutedOnce(select_pairs(construct))
 
 
 if __name__ == "__main__":
