@@ -1,8 +1,10 @@
 """Work out what an empty database answers: the rows of a select, the rowcount of DML.
 
 A session over an empty database still answers some statements with rows (``select(func.count())
-.select_from(User)`` gives one row, 0), and DML reports the rows it touched. The session gives
-these answers when the test configured none.
+.select_from(User)`` gives one row, 0), and DML reports the rows it touched, and an INSERT's
+RETURNING the rows it inserted. The session gives these answers when the test configured none;
+and to every DML result, configured or not, what a ``CursorResult`` knows beside its rows
+(:func:`answer`).
 """
 
 from __future__ import annotations

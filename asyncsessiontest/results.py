@@ -22,7 +22,9 @@ from sqlalchemy.sql.selectable import FromClause, Select, TableClause
 from asyncsessiontest.kinds import is_orm_instance
 
 __all__ = [
+    "ENTITIES_RETURNED",
     "CannedResult",
+    "CursorFacts",
     "build_result",
     "is_dml",
     "make_result",
@@ -106,7 +108,8 @@ class CannedResult(_IteratorResult):
                 "This statement was an executemany call; if primary key returning is "
                 "supported, please use .inserted_primary_key_rows."
             )
-        return self._insert_facts().primary_key_rows()[0]
+        rows = self._insert_facts().primary_key_rows()
+        return rows[0] if rows else None  # (from_select(): no rows of its own)
 
     @property
     def inserted_primary_key_rows(self) -> List[Any]:
