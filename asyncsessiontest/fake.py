@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.util import greenlet_spawn
 
+from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.kinds import is_exception, is_orm_instance
 from asyncsessiontest.ormstate import (
@@ -29,15 +30,7 @@ from asyncsessiontest.ormstate import (
     require_unique,
 )
 from asyncsessiontest.recording import STATEMENT_METHODS, History, Operation
-from asyncsessiontest.results import (
-    CannedResult,
-    empty_database_rowcount,
-    empty_database_rows,
-    is_dml,
-    make_result,
-    statement_keys,
-    to_async_result,
-)
+from asyncsessiontest.results import CannedResult, to_async_result
 from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
@@ -367,21 +360,20 @@ class SessionState:
         :param params: the parameters passed beside it, if any.
         """
         answer = self.responder.respond(statement)
-        if answer is not None:
-            instances = orm_instances(answer._canned_rows, is_orm_instance)
-            if instances:
-                self.orm.adopt(instances, statement)
-                require_unique(answer, statement)
-            return answer
-        if self.strict:
+        if answer is None and self.strict:
             message = self.responder.explain_unmatched(statement, self.dialect)
             self.unmatched.append(message)
             raise self.failure_exception(message)
-        if is_dml(statement):
-            return make_result(rowcount=empty_database_rowcount(statement, params))
-        # a statement whose columns cannot be known (text()) gets one, as make_result() gives
-        keys = statement_keys(statement) or None
-        return make_result(empty_database_rows(statement), columns=keys)
+        if answer is not None and not getattr(statement, "is_dml", False):
+            instances = orm_instances(answer._canned_rows, is_orm_instance)
+            if instances:
+                # canned objects come back as the statement would have loaded them
+                self.orm.adopt(instances, statement)
+                require_unique(answer, statement)
+            return answer
+        # the empty database's answer, and for DML what a CursorResult knows
+        # (inserted_primary_key...) beside the rows
+        return database_answer(statement, params, answer, self.keys)
 
     def get_object(self, entity: Any, ident: Any) -> Any:
         """Return the object ``get(entity, ident)`` finds: in the session's identity map, as a

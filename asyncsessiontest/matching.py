@@ -17,7 +17,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
-from sqlalchemy.sql.selectable import TableClause
+from sqlalchemy.sql.selectable import TableClause, Values
 
 __all__ = [
     "Matcher",
@@ -149,9 +149,21 @@ def _bind_name(bind: BindParameter[Any]) -> str:
 
 def _compare(executed: ClauseElement, expected: ClauseElement, **options: Any) -> bool:
     try:
-        return bool(executed.compare(expected, **options))
+        return bool(_settled(executed).compare(_settled(expected), **options))
     except Exception:  # compare() fails on some ORM statements of different entities
         return False
+
+
+def _settled(statement: ClauseElement) -> ClauseElement:
+    """Return ``statement`` with the columns of each ``values()`` in it made, as compiling it
+    or reading ``.c`` makes them. compare() judges a ``Values`` whose columns were made
+    different from one whose were not; made on both sides, the verdict no longer depends on
+    whether the code (or a failure message rendering the statement) read them first. Values
+    with data have no cache key, so every match of their statements goes through compare()."""
+    for element in visitors.iterate(statement):
+        if isinstance(element, Values):
+            element.c  # noqa: B018 (reading it is the point)
+    return statement
 
 
 _STRUCTURES: Dict[Tuple[Any, Any], bool] = {}

@@ -28,8 +28,7 @@ import unittest
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 import sqlalchemy
-from sqlalchemy import create_engine, event
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value

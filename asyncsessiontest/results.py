@@ -9,32 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+import sqlalchemy
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
-from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.exc import InvalidRequestError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncResult
-from sqlalchemy.sql.elements import BindParameter, Label
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
-from sqlalchemy.sql.selectable import (
-    AliasedReturnsRows,
-    Exists,
-    Join,
-    ScalarSelect,
-    Select,
-    SelectBase,
-    SelectStatementGrouping,
-    TableClause,
-)
+from sqlalchemy.sql.selectable import FromClause, Select, TableClause
 
 from asyncsessiontest.kinds import is_orm_instance
 
 __all__ = [
+    "ENTITIES_RETURNED",
     "CannedResult",
+    "CursorFacts",
     "build_result",
-    "empty_database_rowcount",
-    "empty_database_rows",
     "is_dml",
     "make_result",
     "statement_keys",
@@ -89,10 +80,84 @@ class CannedResult(_IteratorResult):
         else:
             super().__init__(SimpleResultMetaData(list(keys)), iter(rows))
 
+    _cursor_facts: Optional[CursorFacts] = None
+
     @property
     def returns_rows(self) -> bool:
         """Tell whether this result has rows to fetch, as ``CursorResult.returns_rows`` does."""
         return self._canned_keys is not None
+
+    @property
+    def is_insert(self) -> bool:
+        """Tell whether the statement was an INSERT, as ``CursorResult.is_insert`` does."""
+        facts = self._cursor_facts
+        return facts is not None and facts.is_insert
+
+    @property
+    def inserted_primary_key(self) -> Any:
+        """The primary key of the row an INSERT inserted, as ``CursorResult`` gives it: a
+        ``Row``, its values None where the database would compute them (the key itself too,
+        unless the session assigns primary keys).
+
+        :raises InvalidRequestError: as a real result does: the statement was no INSERT, an
+            executemany, or had RETURNING.
+        """
+        facts = self._insert_facts(returning_checked=False)
+        if facts.executemany:
+            raise InvalidRequestError(
+                "This statement was an executemany call; if primary key returning is "
+                "supported, please use .inserted_primary_key_rows."
+            )
+        rows = self._insert_facts().primary_key_rows()
+        return rows[0] if rows else None  # (from_select(): no rows of its own)
+
+    @property
+    def inserted_primary_key_rows(self) -> List[Any]:
+        """The primary key of each row an INSERT inserted (see :attr:`inserted_primary_key`).
+
+        :raises InvalidRequestError: the statement was no INSERT, or had RETURNING.
+        """
+        return self._insert_facts().primary_key_rows()
+
+    @property
+    def returned_defaults(self) -> Any:
+        """The row of values ``return_defaults()`` fetched, or None, as on ``CursorResult``.
+
+        :raises InvalidRequestError: the statement was an executemany.
+        """
+        facts = self._cursor_facts
+        if facts is None:
+            return None
+        if facts.executemany:
+            raise InvalidRequestError(
+                "This statement was an executemany call; if return defaults is supported, "
+                "please use .returned_defaults_rows."
+            )
+        rows = facts.returned_defaults_rows()
+        return rows[0] if rows else None
+
+    @property
+    def returned_defaults_rows(self) -> Optional[List[Any]]:
+        """The rows of values ``return_defaults()`` fetched, one per row, or None."""
+        facts = self._cursor_facts
+        return None if facts is None else facts.returned_defaults_rows()
+
+    @property
+    def lastrowid(self) -> Any:
+        """The primary key of the last row a one-row INSERT inserted, if the session assigns
+        keys and the key is an integer; otherwise None (a database gives its cursor's value)."""
+        facts = self._cursor_facts
+        return None if facts is None else facts.lastrowid
+
+    def _insert_facts(self, returning_checked: bool = True) -> CursorFacts:
+        """Return the facts of the INSERT that gave this result, refusing as a real result
+        does when there was none (or, if ``returning_checked``, when it had RETURNING)."""
+        facts = self._cursor_facts
+        if facts is None or not facts.is_insert:
+            raise InvalidRequestError("Statement is not an insert() expression construct.")
+        if returning_checked and facts.returning:
+            raise InvalidRequestError("Can't call inserted_primary_key when returning() is used.")
+        return facts
 
     def fresh(self, statement_keys: Optional[Sequence[str]] = None) -> CannedResult:
         """Return an unconsumed copy, keyed by ``statement_keys`` unless columns were given.
@@ -129,6 +194,66 @@ class CannedResult(_IteratorResult):
         if self._canned_keys is None:
             return f"<CannedResult no rows, rowcount={self.rowcount}>"
         return f"<CannedResult {list(self._canned_keys)}: {len(self._canned_rows)} row(s)>"
+
+
+class CursorFacts:
+    """What a ``CursorResult`` knows of the DML statement that gave it, beside its rows.
+
+    :param is_insert: the statement was an INSERT.
+    :param executemany: it ran with a list of parameter sets.
+    :param returning: it had ``returning()``.
+    :param primary_key_names: the keys of the table's primary key columns.
+    :param primary_keys: the primary key values of each inserted row.
+    :param default_names: the keys of the columns ``return_defaults()`` fetched, or None
+        without ``return_defaults()``.
+    :param defaults: the values it fetched, per row.
+    :param lastrowid: what ``lastrowid`` reports.
+    """
+
+    __slots__ = (
+        "default_names",
+        "defaults",
+        "executemany",
+        "is_insert",
+        "lastrowid",
+        "primary_key_names",
+        "primary_keys",
+        "returning",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        is_insert: bool,
+        executemany: bool,
+        returning: bool,
+        primary_key_names: Sequence[str] = (),
+        primary_keys: Sequence[Tuple[Any, ...]] = (),
+        default_names: Optional[Sequence[str]] = None,
+        defaults: Sequence[Tuple[Any, ...]] = (),
+        lastrowid: Any = None,
+    ) -> None:
+        self.is_insert = is_insert
+        self.executemany = executemany
+        self.returning = returning
+        self.primary_key_names = primary_key_names
+        self.primary_keys = primary_keys
+        self.default_names = default_names
+        self.defaults = defaults
+        self.lastrowid = lastrowid
+
+    def primary_key_rows(self) -> List[Any]:
+        """Return the inserted primary keys as ``Row`` objects, as a real result does."""
+        return _rows(self.primary_key_names, self.primary_keys)
+
+    def returned_defaults_rows(self) -> Optional[List[Any]]:
+        """Return the values ``return_defaults()`` fetched as ``Row`` objects, or None."""
+        if self.default_names is None:
+            return None
+        return _rows(self.default_names, self.defaults)
+
+
+def _rows(names: Sequence[str], values: Sequence[Tuple[Any, ...]]) -> List[Any]:
+    return IteratorResult(SimpleResultMetaData(list(names)), iter(values)).all()  # type: ignore[return-value]
 
 
 def _closed_rows() -> Iterator[Tuple[Any, ...]]:
@@ -289,18 +414,24 @@ def statement_keys(statement: Any) -> Optional[List[str]]:
     """Return the result keys a real database gives for ``statement``, or None if it has none.
 
     ORM selects are keyed by entity (``select(User)`` gives ``["User"]``), as real ORM results are.
+    A Core select's columns are keyed by the names its compiled SQL gives them, as the database
+    reports them: an unlabelled ``func.count()`` is ``count_1``, ``t.c.id + 1`` is ``anon_1``, a
+    repeated ``t.c.id`` is ``id__1``. Worked out once per statement structure, not per execution.
+    A function executed by itself (``func.count()``) is keyed as the select SQLAlchemy runs for it.
 
     :param statement: the executed statement.
     """
+    if isinstance(statement, FunctionElement):
+        statement = statement.select()  # what SQLAlchemy executes for a function given alone
     if getattr(statement, "is_dml", False) and not is_dml(statement):
-        # RETURNING: the result is keyed by the returned columns
-        return list(statement.exported_columns.keys())
+        return _returning_keys(statement)
     if not getattr(statement, "is_select", False):
         return None
     # the keys depend only on the statement's structure: work them out once per structure
     structure, keep_alive = _keys_structure(statement)
     if structure is None:
-        return _statement_keys(statement)
+        # nothing to cache the work under (values() with data has no cache key): no compile
+        return _statement_keys(statement, compile_it=False)
     cached = _KEYS.get(structure)
     if cached is None:
         if len(_KEYS) > 10_000:
@@ -333,7 +464,11 @@ def _keys_structure(statement: Any) -> Tuple[Any, Any]:
         return None, None
 
 
-def _statement_keys(statement: Any) -> Optional[List[str]]:
+def _statement_keys(statement: Any, compile_it: bool = True) -> Optional[List[str]]:
+    if compile_it and isinstance(statement, Select) and not _is_orm(statement):
+        names = _compiled_keys(statement)
+        if names is not None:
+            return names
     try:
         descriptions = getattr(statement, "column_descriptions", None)
         if descriptions:
@@ -346,167 +481,59 @@ def _statement_keys(statement: Any) -> Optional[List[str]]:
     return list(selected.keys())
 
 
-def empty_database_rowcount(statement: Any, params: Any = None) -> int:
-    """Return the ``rowcount`` an empty database reports for an INSERT, UPDATE or DELETE.
-
-    An UPDATE or DELETE finds nothing: 0. An INSERT inserts its rows: one per dict of an
-    executemany, one per row of a multi-row ``values()``, the rows its select gives for
-    ``from_select()``, otherwise one. (As SQLite and most drivers count them; some report -1 for
-    an executemany.)
-
-    :param statement: the executed DML statement.
-    :param params: the parameters passed beside it: a dict, a list of dicts, or None.
-    """
-    if not getattr(statement, "is_insert", False):
-        return 0
-    source = getattr(statement, "select", None)
-    if source is not None:
-        return len(empty_database_rows(source))
-    multi_values = getattr(statement, "_multi_values", ())
-    if multi_values:
-        return sum(len(rows) for rows in multi_values)
-    if isinstance(params, (list, tuple)):
-        return len(params)
-    return 1
+def _returning_keys(statement: Any) -> List[str]:
+    """Return the keys of the rows a DML statement's RETURNING gives: its columns', and from
+    SQLAlchemy 2.0 on, an entity's name for ``returning(User)`` of an ORM statement."""
+    returning = statement._returning
+    if not any(isinstance(element, FromClause) for element in returning):
+        return list(statement.exported_columns.keys())
+    keys: List[str] = []
+    for element in returning:
+        if not isinstance(element, FromClause):
+            keys.append(getattr(element, "key", None) or _NO_LABEL)
+            continue
+        entity = element._annotations.get("parententity") if ENTITIES_RETURNED else None
+        if entity is not None:
+            keys.append(entity.class_.__name__)  # rows hold instances, as in production
+        else:
+            keys.extend(element.columns.keys())
+    return keys
 
 
-def empty_database_rows(statement: Any) -> List[Tuple[Any, ...]]:
-    """Return the rows an empty database gives for ``statement``.
-
-    None, mostly. But a select of aggregates alone, without GROUP BY, from empty tables gives
-    one row (``count()`` 0, ``max()`` and the like NULL, ``coalesce()`` of those its first
-    non-NULL value), and a select without FROM or WHERE gives one row of its values
-    (``exists()`` False, a scalar subquery NULL or its own row's value, a literal its value).
-    Where the row cannot be known without data (HAVING, WHERE without FROM, subqueries and
-    functions in FROM, functions of row values), no rows, as before.
-
-    :param statement: the executed statement.
-    """
-    rows = _rows_of(statement)
-    return [] if rows is _UNKNOWN else rows
+_NO_LABEL = "_no_label"  # the key SQLAlchemy gives an ORM expression without a label
+ENTITIES_RETURNED = not sqlalchemy.__version__.startswith("1.")
+"""Whether ``returning(User)`` of an ORM statement gives instances (SQLAlchemy 2.0 on)."""
 
 
-_UNKNOWN: Any = object()  # a value (or rows) that cannot be worked out without data
-_ROW_VALUE: Any = object()  # a value read from a row of a table: an empty one has none
-_AGGREGATES = frozenset(
-    {"sum", "min", "max", "avg", "array_agg", "string_agg", "group_concat", "json_agg",
-     "jsonb_agg", "bool_and", "bool_or", "every", "stddev", "stddev_pop", "stddev_samp",
-     "variance", "var_pop", "var_samp"}
-)  # fmt: skip
-# what a select's column must be for its value not to come from a table's rows
-_COMPUTED = (Label, BindParameter, ScalarSelect, Exists, FunctionElement)
+def _is_orm(statement: Any) -> bool:
+    """Tell whether ``statement`` is an ORM statement (one of mapped classes or attributes)."""
+    return statement._propagate_attrs.get("compile_state_plugin") == "orm"  # type: ignore[no-any-return]
 
 
-def _rows_of(statement: Any) -> Any:
-    """Return the rows of ``statement`` on an empty database, or _UNKNOWN."""
-    if not isinstance(statement, Select):
-        return _UNKNOWN
-    if not any(isinstance(column, _COMPUTED) for column in statement._raw_columns):
-        return []  # rows of tables (select(User)...): the usual case, answered at once
-    if statement._having_criteria:
-        return _UNKNOWN
-    if statement._group_by_clauses:
-        return []  # no rows, no groups
+def _compiled_keys(statement: Any) -> Optional[List[str]]:
+    """Return the names the compiled SQL of a Core select gives its columns, or None if it
+    names one without knowing it (``text()``) or does not compile without a database."""
     try:
-        if statement._limit == 0 or (statement._offset or 0) > 0:
-            return []  # the one row, if any, is cut
-    except Exception:  # LIMIT or OFFSET given as an expression
-        return _UNKNOWN
-    final_froms = getattr(statement, "get_final_froms", None)  # SQLAlchemy 2.0+
-    froms = final_froms() if final_froms is not None else statement.froms
-    if not all(_is_empty(source) for source in froms):
-        return _UNKNOWN  # a subquery or a function in FROM may have rows
-    has_from = bool(froms)
-    if not has_from and statement._where_criteria:
-        return _UNKNOWN  # the one row, if the condition holds
-    values = [_value_of(column, has_from) for column in statement._raw_columns]
-    if any(value is _UNKNOWN for value, _ in values):
-        return _UNKNOWN
-    if has_from:
-        aggregated = [is_aggregate for _, is_aggregate in values]
-        if not any(aggregated):
-            return []  # rows of empty tables
-        if not all(aggregated) or any(value is _ROW_VALUE for value, _ in values):
-            return _UNKNOWN
-    elif any(value is _ROW_VALUE for value, _ in values):
-        return _UNKNOWN
-    return [tuple(value for value, _ in values)]
-
-
-def _is_empty(source: Any) -> bool:
-    """Tell whether a FROM of a select is known to have no rows on an empty database: a
-    table, an alias of one, a join of such, or a subquery that gives none."""
-    if isinstance(source, TableClause):
-        return True
-    if isinstance(source, Join):
-        return _is_empty(source.left) and _is_empty(source.right)
-    if isinstance(source, AliasedReturnsRows):
-        inner = source.element
-        return _is_empty(inner) if isinstance(inner, TableClause) else _rows_of(inner) == []
-    return False
-
-
-def _value_of(element: Any, has_from: bool) -> Tuple[Any, bool]:
-    """Return (the value of a selected ``element`` on an empty database, whether it is an
-    aggregate): the value may be _UNKNOWN, or _ROW_VALUE for one read from a table's rows."""
-    if isinstance(element, Label):
-        return _value_of(element.element, has_from)
-    if isinstance(element, BindParameter):
-        if element.value is None and element.callable is None and element.required:
-            return _UNKNOWN, False  # its value comes with the execution's parameters
-        return element.effective_value, False
-    if isinstance(element, ScalarSelect):
-        rows = _rows_of(element.element)
-        if rows is _UNKNOWN:
-            return _UNKNOWN, False
-        return (rows[0][0] if rows else None), False
-    if isinstance(element, Exists):
-        inner = _inner_statement(element)
-        rows = _UNKNOWN if inner is None else _rows_of(inner)
-        return (_UNKNOWN if rows is _UNKNOWN else bool(rows)), False
-    if isinstance(element, FunctionElement):
-        name = str(getattr(element, "name", "")).lower()
-        arguments = list(element.clauses)
-        if name == "count":
-            # count(*) of no table counts the one row a select without FROM has
-            return (0 if has_from else 1), True
-        if name in _AGGREGATES and not (name in ("min", "max") and len(arguments) > 1):
-            # (SQLite's min(a, b) and max(a, b) are not aggregates)
-            return (None if has_from else _UNKNOWN), True
-        if name == "coalesce":
-            values = [_value_of(argument, has_from) for argument in arguments]
-            aggregated = any(is_aggregate for _, is_aggregate in values)
-            for value, _ in values:
-                if value is not None:  # a value, or a marker that it is not known
-                    return value, aggregated
-            return None, aggregated
-        return _UNKNOWN, False
-    return _ROW_VALUE, False
-
-
-def _inner_statement(element: Any) -> Any:
-    """Return the statement inside ``element`` (an exists()), or None."""
-    for child in element.get_children():
-        while isinstance(child, (ScalarSelect, SelectStatementGrouping)):
-            child = child.element
-        if isinstance(child, SelectBase):
-            return child  # a select, or a union and the like (unknown)
-        found = _inner_statement(child)
-        if found is not None:
-            return found
-    return None
+        # (the names of anonymous labels, count_1 and anon_1, are the same on every dialect)
+        names = [column[0] for column in statement.compile()._result_columns]
+    except Exception:
+        return None
+    if not names or any(name is None for name in names):
+        return None
+    return names
 
 
 def is_dml(statement: Any) -> bool:
-    """Tell whether ``statement`` is an INSERT, UPDATE or DELETE without RETURNING.
+    """Tell whether ``statement`` is an INSERT, UPDATE or DELETE without ``returning()``.
+
+    ``return_defaults()`` alone does not count as RETURNING: the values it fetches go to
+    ``returned_defaults``, not to rows.
 
     :param statement: the executed statement.
     """
     if not getattr(statement, "is_dml", False):
         return False
-    return not getattr(statement, "_returning", ()) and not getattr(
-        statement, "_return_defaults", False
-    )
+    return not getattr(statement, "_returning", ())
 
 
 def to_async_result(result: IteratorResult[Any]) -> AsyncResult[Any]:
