@@ -7,6 +7,11 @@ test configures and inspects a single ``self.session`` whichever way the code ob
 from __future__ import annotations
 
 from typing import Any, Dict, List
+from unittest.mock import NonCallableMock
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asyncsessiontest.reprs import safe_repr
 
 __all__ = ["SessionFactoryStandIn"]
 
@@ -20,9 +25,16 @@ class SessionFactoryStandIn:
     recorded as ``transaction: commit`` or ``transaction: rollback``), then closes the session.
 
     :param session: the session mock every call hands out.
+    :raises TypeError: ``session`` is neither an ``AsyncSession`` nor a mock.
     """
 
     def __init__(self, session: Any) -> None:
+        if not isinstance(session, (AsyncSession, NonCallableMock)):
+            raise TypeError(
+                f"SessionFactoryStandIn(): session must be an AsyncSession or a mock of one, "
+                f"such as a test's self.session; got {safe_repr(session)} "
+                f"({type(session).__name__})"
+            )
         self.session = session
         """The session every call hands out: the test's ``self.session``."""
         self.calls: List[Dict[str, Any]] = []
