@@ -575,10 +575,16 @@ class SetUpClassMisuseTest(RefusedMixin, unittest.TestCase):
     def test_the_configuring_methods_called_on_the_class_say_where_to_call_them(self):
         # (addException and patchSessionFactory need an argument besides self: called on the
         # class with one, Python itself says that argument is missing, at the same line)
+        case = AsyncSessionTestCase
         calls = [
-            ("addResult", lambda: AsyncSessionTestCase.addResult([(1,)])),
-            ("addResult", lambda: AsyncSessionTestCase.addResult([(1,)], statement=User)),
-            ("addObject", lambda: AsyncSessionTestCase.addObject(User(id=1))),
+            ("addResult", lambda: case.addResult([(1,)])),
+            ("addResult", lambda: case.addResult([(1,)], statement=User)),
+            ("addObject", lambda: case.addObject(User(id=1))),
+            # given the class as self, as super() cannot be used in a classmethod
+            ("addResult", lambda: case.addResult(case, [(1,)])),
+            ("addException", lambda: case.addException(case, LookupError())),
+            ("addObject", lambda: case.addObject(case, User(id=1))),
+            ("patchSessionFactory", lambda: case.patchSessionFactory(case, "app.db.Local")),
         ]
         for method, call in calls:
             with self.subTest(method=method):
