@@ -16,11 +16,21 @@ __all__ = ["safe_repr", "values_equal"]
 def safe_repr(value: Any) -> str:
     """Return ``repr(value)``, or, if that raises, ``<User object at 0x...; repr failed: E>``.
 
+    A plain dict, list or tuple whose repr raises shows its items, each shown this way.
+
     :param value: anything.
     """
     try:
         return repr(value)
     except Exception as error:
+        if type(value) is dict:
+            items = ", ".join(f"{safe_repr(key)}: {safe_repr(item)}" for key, item in value.items())
+            return f"{{{items}}}"
+        if type(value) in (list, tuple):
+            items = ", ".join(safe_repr(item) for item in value)
+            if type(value) is list:
+                return f"[{items}]"
+            return f"({items}{',' if len(value) == 1 else ''})"
         return (
             f"<{type(value).__name__} object at {id(value):#x}; "
             f"repr failed: {type(error).__name__}>"

@@ -842,6 +842,16 @@ class BrokenReprTest(AsyncSessionTestCase):
             str(caught.exception),
         )
 
+    async def test_the_executed_parameters_show_it_among_the_others(self):
+        fragile = Fragile(id=3)
+        await self.session.execute(select(Fragile.id), {"owner": fragile, "n": [1, fragile]})
+
+        self.assertEqual(
+            self.executed_statements[0].sql,
+            f"SELECT fragile.id FROM fragile {{'owner': {fragile_repr(fragile)}, 'n': [1, "
+            f"{fragile_repr(fragile)}]}}",
+        )
+
     def test_an_argument_error_names_it(self):
         class Opaque:
             def __repr__(self):
