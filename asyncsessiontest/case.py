@@ -8,10 +8,12 @@ import importlib
 import unittest
 import unittest.mock
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, TypeVar
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import sessionmaker
 
 from asyncsessiontest.ending import check_end_of_test
 from asyncsessiontest.errors import SessionNotSetUpError
@@ -20,6 +22,7 @@ from asyncsessiontest.fake import SessionState
 from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import matcher_for
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
+from asyncsessiontest.reprs import safe_repr
 from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import create_session, release_session
@@ -38,8 +41,69 @@ else:
 
 # what a finished test keeps instead of its session state (suites keep test objects alive)
 _FINISHED = object()
+_MISSING = object()
 
 
+class _ClassLevelProperty(property):
+    """A property that exists for each test: read on the class (``cls.session`` in
+    ``setUpClass``), it is the bare property, and using it says where the session exists."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # what tools probe for (__wrapped__, _is_coroutine...)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise SessionNotSetUpError(_class_use_message(self))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):  # property's own __doc__
+            super().__setattr__(name, value)
+            return
+        raise SessionNotSetUpError(_class_use_message(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise SessionNotSetUpError(_class_use_message(self))
+
+
+_Class = TypeVar("_Class", bound=type)
+
+
+def _per_test(*names: str) -> Callable[[_Class], _Class]:
+    """Make the class's properties ``names`` say, used on the class, that they exist per test.
+
+    (A class decorator, not a property decorator, as type checkers know properties by name.)
+    """
+
+    def decorate(cls: _Class) -> _Class:
+        for name in names:
+            plain = vars(cls)[name]
+            # without doc=: a property subclass given one shows its class docstring instead
+            # (before Python 3.12); given none, it takes the getter's, as plain properties do
+            setattr(cls, name, _ClassLevelProperty(plain.fget, plain.fset, plain.fdel))
+        return cls
+
+    return decorate
+
+
+def _class_use_message(prop: property) -> str:
+    name = getattr(prop.fget, "__name__", "session")
+    return (
+        f"self.{name} exists for each test, from setUp() on, not on the class: cls.{name} "
+        f"(in setUpClass()?) is only its property. Configure the session in setUp() after "
+        f"super().setUp(), in asyncSetUp(), or in the test."
+    )
+
+
+def _refuse_class_call(self: Any, method: str) -> None:
+    """Refuse ``cls.addResult(...)``: unbound, the method's first argument took ``self``."""
+    if not isinstance(self, AsyncSessionMixin):
+        raise SessionNotSetUpError(
+            f"{method}() was called on the class (cls.{method}(...) in setUpClass()?), but "
+            f"the session it configures exists for each test, from setUp() on. Call "
+            f"self.{method}(...) in setUp() after super().setUp(), in asyncSetUp(), or in "
+            f"the test."
+        )
+
+
+@_per_test("session", "session_factory", "session_history", "executed_statements")
 class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     """Give each test a fresh ``self.session``: a mock shaped exactly like an ``AsyncSession``.
 
@@ -122,11 +186,30 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     _asyncsessiontest_state: Any
 
     def setUp(self) -> None:
-        """Create this test's session, then run the next ``setUp`` in the method order."""
+        """Create this test's session, then run the next ``setUp`` in the method order.
+
+        :raises TypeError: a class attribute of the mixin (:attr:`strict`...) has the wrong type.
+        :raises ValueError: :attr:`sql_dialect` names no dialect.
+        """
+        settings = (
+            type(self),
+            self.session_class,
+            self.strict,
+            self.asyncio_debug,
+            self.check_awaited,
+            self.assign_primary_keys,
+            self.sql_dialect,
+        )
+        try:  # checked once per class and settings: one dict lookup per test
+            dialect = _CHECKED_SETTINGS[settings]
+        except (KeyError, TypeError):  # new settings, or a value that cannot be hashed
+            dialect = _MISSING
+        if dialect is _MISSING:  # checked out of the except block: its errors stand alone
+            dialect = _check_settings(settings)
         state = SessionState(
             self.session_class,
             strict=self.strict,
-            dialect=_resolve_dialect(self.sql_dialect),
+            dialect=dialect,
             failure_exception=self.failureException,
             assign_primary_keys=self.assign_primary_keys,
             expire_on_commit=self.expire_on_commit,
@@ -154,7 +237,9 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         # (the same private attribute on Python 3.8 to 3.13)
         subtests_passed = getattr(getattr(self, "_outcome", None), "success", True)
         if isinstance(state, SessionState) and subtests_passed:
-            problems = _end_of_test_problems(state, self.check_awaited)
+            problems = _end_of_test_problems(
+                state, self.check_awaited, self.__dict__.get("_asyncsessiontest_counters")
+            )
             if problems:
                 self.fail("\n\n".join(problems))
 
@@ -207,10 +292,12 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :param target: the dotted path of the factory, e.g. ``"app.db.SessionLocal"``, as for
             :func:`unittest.mock.patch`.
         :returns: :attr:`session_factory`.
-        :raises TypeError: ``target`` is not a dotted path string.
+        :raises TypeError: ``target`` is not a dotted path string, or what it names is not a
+            session factory (a setting, a number, a class other than a session class).
         :raises AttributeError: ``target`` names an attribute that does not exist.
         :raises ModuleNotFoundError: ``target`` names a module that does not exist.
         """
+        _refuse_class_call(self, "patchSessionFactory")
         parts = target.split(".") if isinstance(target, str) else []
         if len(parts) < 2 or not all(part.isidentifier() for part in parts):
             raise TypeError(
@@ -219,8 +306,16 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             )
         patcher = unittest.mock.patch(target, self.session_factory)
         try:
-            _import_modules_of(parts)
-            original = _resolve(parts)
+            original = getattr(_import_modules_of(parts), parts[-1], _MISSING)
+            # a missing attribute: mock.patch says so, below
+            problem = None if original is _MISSING else _not_a_factory(original)
+            if problem is not None:
+                raise TypeError(
+                    f"patchSessionFactory(): {target!r} holds {problem}, not a session "
+                    f"factory; give the path of the async_sessionmaker (or "
+                    f"sessionmaker(class_=AsyncSession)) the code calls, e.g. "
+                    f"'app.db.SessionLocal'"
+                )
             patcher.start()
         except (AttributeError, ImportError) as error:
             raise type(error)(
@@ -263,6 +358,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :raises TypeError: an argument has the wrong type.
         :raises ValueError: the rows do not fit together (see :func:`make_result`).
         """
+        _refuse_class_call(self, "addResult")
         if isinstance(rows, CannedResult):
             if columns is not None or rowcount is not None:
                 raise TypeError(
@@ -278,14 +374,19 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         """Make executions raise ``exc``, routed or queued exactly like :meth:`addResult`.
 
         :param exc: an exception instance or class, e.g. ``IntegrityError("...", {}, None)``.
+            A class is raised as Python raises one, built without arguments.
         :param statement: which executions raise it (as for :meth:`addResult`).
         :param times: how many executions raise it; None for no limit.
-        :raises TypeError: ``exc`` is not an exception.
+        :raises TypeError: ``exc`` is not an exception, a class that cannot be built without
+            arguments, or ``StopIteration``/``StopAsyncIteration``, which a coroutine cannot
+            raise as an error.
         """
+        _refuse_class_call(self, "addException")
         if not is_exception(exc):
             raise TypeError(
-                f"addException(): exc must be an exception instance or class, got {exc!r}"
+                f"addException(): exc must be an exception instance or class, got {safe_repr(exc)}"
             )
+        _check_raisable(exc)
         self._asyncsessiontest_add("addException", exc, statement, times)
 
     def addObject(self, *instances: Any) -> None:
@@ -297,7 +398,10 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
 
         :param instances: ORM instances with their primary keys set.
         :raises TypeError: one of them is not an instance of a mapped class.
+        :raises ValueError: one of them has no primary key, or the primary key of another
+            instance added (of the same class or one it inherits from).
         """
+        _refuse_class_call(self, "addObject")
         self._asyncsessiontest.objects.add(instances)
 
     # -- what happened ---------------------------------------------------------------------------
@@ -362,8 +466,41 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         return session_state
 
 
-def _end_of_test_problems(state: SessionState, check_awaited: bool) -> List[str]:
+def _check_raisable(exc: Any) -> None:
+    """Refuse an exception that cannot be raised from a session's coroutine as given."""
+    kind = exc if isinstance(exc, type) else type(exc)
+    if issubclass(kind, StopIteration):
+        raise TypeError(
+            f"addException(): {kind.__name__} cannot be raised through a coroutine: Python "
+            f"turns it into RuntimeError('coroutine raised StopIteration'); give another "
+            f"exception"
+        )
+    if issubclass(kind, StopAsyncIteration):
+        raise TypeError(
+            f"addException(): {kind.__name__} raised by an awaited call would end an async for "
+            f"loop around it silently, as if it had no more items; give another exception"
+        )
+    if isinstance(exc, type):
+        try:
+            exc()  # what raising the class does, at each execution
+        except Exception:
+            if issubclass(exc, DBAPIError):
+                arguments = '"INSERT ...", {}, Exception("UNIQUE constraint failed")'
+                example = f"{exc.__name__}({arguments})"
+            else:
+                example = f"{exc.__name__}(...)"
+            raise TypeError(
+                f"addException(): {exc.__name__} cannot be built without arguments, as raising "
+                f"the class would do; give an instance, e.g. self.addException({example})"
+            ) from None
+
+
+def _end_of_test_problems(
+    state: SessionState, check_awaited: bool, counters: Optional[List[Any]]
+) -> List[str]:
     problems = [f"Strict mode: {explanation}" for explanation in state.unmatched]
+    if counters:
+        problems += [counter.never_entered() for counter in counters if not counter.entered]
     if state.strict:
         unused = state.responder.unused()
         if unused:
@@ -388,22 +525,37 @@ def _where(operation: Operation) -> str:
     return f"{operation.location[0]}:{operation.location[1]}"
 
 
-def _import_modules_of(parts: List[str]) -> None:
+def _import_modules_of(parts: List[str]) -> Any:
+    """Return what owns the path's last name, importing the path's modules on the way."""
     # mock.patch reports a missing module as a missing attribute from Python 3.11 on: import
     # the path's modules first, so that every Python raises ModuleNotFoundError for them
     owner: Any = importlib.import_module(parts[0])
     for index in range(1, len(parts) - 1):
-        owner = getattr(owner, parts[index], None) or importlib.import_module(
-            ".".join(parts[: index + 1])
-        )
-
-
-def _resolve(parts: List[str]) -> Any:
-    # what the dotted path names now (its modules are imported): the factory about to be replaced
-    owner: Any = importlib.import_module(parts[0])
-    for part in parts[1:]:
-        owner = getattr(owner, part, None)  # a missing one is reported by mock.patch
+        # an attribute that is there, even a falsy one (an empty settings object), is the owner
+        attribute = getattr(owner, parts[index], _MISSING)
+        if attribute is _MISSING:
+            attribute = importlib.import_module(".".join(parts[: index + 1]))
+        owner = attribute
     return owner
+
+
+def _not_a_factory(value: Any) -> Optional[str]:
+    """Say what ``value`` is when it cannot be a session factory; None when it can."""
+    if isinstance(value, sessionmaker):
+        class_ = getattr(value, "class_", None)
+        if isinstance(class_, type) and not issubclass(class_, AsyncSession):
+            return (
+                f"a sessionmaker of {class_.__name__}, a synchronous session, which "
+                f"self.session (an AsyncSession) cannot stand in for"
+            )
+        return None
+    if isinstance(value, type):
+        if issubclass(value, AsyncSession):
+            return None
+        return f"the class {value.__name__}"
+    if callable(value):  # async_sessionmaker, a function that makes sessions, a stand-in, a mock
+        return None
+    return f"{safe_repr(value)} ({type(value).__name__})"
 
 
 def _event_loop_of_this_test(test: Any) -> asyncio.AbstractEventLoop:
@@ -422,7 +574,43 @@ def _event_loop_of_this_test(test: Any) -> asyncio.AbstractEventLoop:
         return asyncio.get_event_loop()
 
 
-def _resolve_dialect(dialect: Any) -> Any:
+# (test class, its settings, in setUp's order) -> the dialect they give: checked once each
+_CHECKED_SETTINGS: Dict[Any, Any] = {}
+_FLAGS = ("strict", "asyncio_debug", "check_awaited", "assign_primary_keys")
+
+
+def _check_settings(settings: Any) -> Any:
+    """Check a test class's settings (the mixin's class attributes) and return the dialect.
+
+    :param settings: the test class, then the values of session_class, strict, asyncio_debug,
+        check_awaited, assign_primary_keys and sql_dialect.
+    :raises TypeError: a value has the wrong type.
+    :raises ValueError: sql_dialect names no dialect.
+    """
+    test_class, session_class, *flags, sql_dialect = settings
+    owner = test_class.__name__
+    if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
+        raise TypeError(
+            f"{owner}.session_class must be AsyncSession or a subclass of it, "
+            f"got {safe_repr(session_class)}"
+        )
+    for name, value in zip(_FLAGS, flags):
+        if not isinstance(value, bool):
+            raise TypeError(
+                f"{owner}.{name} must be True or False, got {safe_repr(value)} "
+                f"({type(value).__name__})"
+            )
+    dialect = _resolve_dialect(sql_dialect, owner)
+    try:
+        if len(_CHECKED_SETTINGS) > 1_000:
+            _CHECKED_SETTINGS.clear()
+        _CHECKED_SETTINGS[settings] = dialect
+    except TypeError:  # a value that cannot be hashed (a dialect that defines __eq__): no cache
+        pass
+    return dialect
+
+
+def _resolve_dialect(dialect: Any, owner: str) -> Any:
     if dialect is None or isinstance(dialect, Dialect):
         return dialect
     if isinstance(dialect, str):
@@ -432,12 +620,12 @@ def _resolve_dialect(dialect: Any) -> Any:
             return registry.load(dialect)()
         except Exception as error:  # NoSuchModuleError, or a driver that is not installed
             raise ValueError(
-                f"sql_dialect: no SQLAlchemy dialect named {dialect!r} ({error}); give a name "
-                f"such as 'postgresql', 'mysql' or 'sqlite', or a dialect instance"
+                f"{owner}.sql_dialect: no SQLAlchemy dialect named {dialect!r} ({error}); give "
+                f"a name such as 'postgresql', 'mysql' or 'sqlite', or a dialect instance"
             ) from None
     raise TypeError(
-        f"sql_dialect must be a dialect instance, a dialect name such as 'postgresql', or None; "
-        f"got {dialect!r}"
+        f"{owner}.sql_dialect must be a dialect instance, a dialect name such as 'postgresql', "
+        f"or None; got {safe_repr(dialect)}"
     )
 
 

@@ -136,7 +136,8 @@ def _inserted_rows(statement: Any, params: Any) -> List[Dict[str, Any]]:
         if isinstance(params, dict):
             given = [{**base, **params}]
         elif isinstance(params, (list, tuple)) and params:
-            given = [{**base, **dict(each)} for each in params]
+            # rows that are not mappings a real session refuses; here they insert no values
+            given = [{**base, **(each if isinstance(each, dict) else {})} for each in params]
         else:
             given = [base]
     return [_with_defaults(row, columns) for row in given]

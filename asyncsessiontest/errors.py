@@ -10,5 +10,8 @@ __all__ = ["SessionNotSetUpError"]
 
 
 class SessionNotSetUpError(RuntimeError):
-    """``self.session`` was used in a test whose ``setUp`` chain skipped the mixin's ``setUp``,
-    or after its test ended."""
+    """``self.session`` was used where no test's session exists.
+
+    That is in a test whose ``setUp`` chain skipped the mixin's ``setUp``, after its test
+    ended, or on the class (``cls.session``, ``cls.addResult(...)`` in ``setUpClass``).
+    """

@@ -7,6 +7,11 @@ test configures and inspects a single ``self.session`` whichever way the code ob
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
+from unittest.mock import NonCallableMock
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asyncsessiontest.reprs import safe_repr
 
 __all__ = ["SessionFactoryStandIn"]
 
@@ -22,12 +27,19 @@ class SessionFactoryStandIn:
     :param session: the session mock every call hands out.
     :param on_hand_out: called each time the factory hands the session out as a new one (the
         test's session state ends the transaction the session began by itself).
+    :raises TypeError: ``session`` is neither an ``AsyncSession`` nor a mock.
     """
 
     def __init__(self, session: Any, *, on_hand_out: Optional[Callable[[], None]] = None) -> None:
+        if not isinstance(session, (AsyncSession, NonCallableMock)):
+            raise TypeError(
+                f"SessionFactoryStandIn(): session must be an AsyncSession or a mock of one, "
+                f"such as a test's self.session; got {safe_repr(session)} "
+                f"({type(session).__name__})"
+            )
         self.session = session
-        self._on_hand_out = on_hand_out
         """The session every call hands out: the test's ``self.session``."""
+        self._on_hand_out = on_hand_out
         self.calls: List[Dict[str, Any]] = []
         """The keyword arguments of each ``factory(...)`` call, in order."""
         self.kw: Dict[str, Any] = {}

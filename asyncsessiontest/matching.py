@@ -19,6 +19,8 @@ from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
 from sqlalchemy.sql.selectable import TableClause, Values
 
+from asyncsessiontest.reprs import safe_repr, values_equal
+
 __all__ = [
     "Matcher",
     "RegexMatcher",
@@ -62,8 +64,8 @@ def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]]
     :param params: parameters passed to ``execute()`` beside the statement, shown after the SQL.
     """
     if not isinstance(statement, ClauseElement):
-        return repr(statement)
-    extra = f" {params!r}" if params else ""
+        return safe_repr(statement)
+    extra = f" {safe_repr(params)}" if params else ""
     # parameters passed to execute() override bound values, and a placeholder without a value
     # (text("... :id")) would render as NULL: both show the SQL with placeholders instead
     unbound = _unbound_placeholders(statement)
@@ -78,7 +80,7 @@ def render(statement: Any, dialect: Any = None, params: Optional[Dict[str, Any]]
         if params:
             return _one_line(str(compiled)) + extra
         values = {key: value for key, value in compiled.params.items() if key not in unbound}
-        return _one_line(str(compiled)) + (f" {values!r}" if values else "")
+        return _one_line(str(compiled)) + (f" {safe_repr(values)}" if values else "")
     except Exception:
         return _one_line(plain_sql(statement)) + extra
 
@@ -259,7 +261,7 @@ class StatementMatcher(_Matcher):
         if executed is self.statement:
             return True, ""
         if not isinstance(executed, ClauseElement):
-            return False, f"not a SQLAlchemy statement: {executed!r}"
+            return False, f"not a SQLAlchemy statement: {safe_repr(executed)}"
         if not self._same_structure(executed):
             if render(executed, self.dialect) == render(self.statement, self.dialect):
                 return False, (
@@ -269,13 +271,14 @@ class StatementMatcher(_Matcher):
             return False, "a different statement"
         if self._same_values(executed):
             return True, ""
-        differences = [
-            f"{label} {got!r}, expected {expected!r}"
-            for (label, got), (_, expected) in zip(
-                _bound_values(executed), _bound_values(self.statement)
-            )
-            if got != expected
-        ]
+        differences = []
+        for (label, got), (_, expected) in zip(
+            _bound_values(executed), _bound_values(self.statement)
+        ):
+            equal, why = values_equal(got, expected)
+            if not equal:
+                difference = f"{label} {safe_repr(got)}, expected {safe_repr(expected)}"
+                differences.append(f"{difference} ({why})" if why else difference)
         return False, "; ".join(differences) or "different values"
 
     def matches(self, executed: Any) -> bool:
@@ -311,7 +314,13 @@ class StatementMatcher(_Matcher):
         ours, theirs = self._expected_key(), _cache_key(executed)
         if ours is None or theirs is None:
             return _compare(executed, self.statement)
-        return bool(_values_of(theirs) == self._values)
+        values, expected = _values_of(theirs), self._values
+        try:
+            return bool(values == expected)
+        except Exception:  # a value whose == gives no bool (an array): compare one by one
+            return len(values) == len(expected) and all(
+                values_equal(got, wanted)[0] for got, wanted in zip(values, expected)
+            )
 
     def closeness(self, executed: Any) -> int:
         """Rank how near ``executed`` comes: 2 same but for values, 1 same tables, 0 neither.
@@ -424,6 +433,12 @@ def matcher_for(expected: Any, argument: str = "statement", dialect: Any = None)
     if isinstance(expected, ClauseElement) and isinstance(expected, Executable):
         return StatementMatcher(expected, dialect)
     if isinstance(expected, str):
+        if not expected.strip():
+            raise ValueError(
+                f"{argument} is an empty string ({expected!r}), which matches no statement; "
+                f"give the SQL as str(statement) renders it, a statement, a compiled "
+                f"re.Pattern, a mapped class or a Table"
+            )
         return SqlTextMatcher(expected)
     if isinstance(expected, re.Pattern):
         if isinstance(expected.pattern, str):
@@ -438,7 +453,7 @@ def matcher_for(expected: Any, argument: str = "statement", dialect: Any = None)
         if tables:
             return TableMatcher({_table_name(table) for table in tables}, expected.__name__)
     raise TypeError(
-        f"{argument}: cannot match statements against {expected!r} "
+        f"{argument}: cannot match statements against {safe_repr(expected)} "
         f"({type(expected).__name__}); give a SQLAlchemy statement, a SQL string, a compiled "
         f"re.Pattern, a mapped class or a Table"
     )

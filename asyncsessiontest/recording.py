@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy.sql.elements import ClauseElement
 
 from asyncsessiontest.matching import plain_sql, render
+from asyncsessiontest.reprs import safe_repr
 
 __all__ = ["STATEMENT_METHODS", "ExecutedStatement", "History", "Operation", "describe_error"]
 
@@ -73,8 +75,8 @@ class Operation:
             return _SPELLINGS[self.method]
         if ": " in self.method:  # a transaction event, not a call
             return self.method
-        arguments = [repr(argument) for argument in self.args]
-        arguments += [f"{key}={value!r}" for key, value in self.kwargs.items()]
+        arguments = [safe_repr(argument) for argument in self.args]
+        arguments += [f"{key}={safe_repr(value)}" for key, value in self.kwargs.items()]
         return f"{self.method}({', '.join(arguments)})"
 
     def __repr__(self) -> str:
@@ -138,7 +140,9 @@ class ExecutedStatement(Operation):
             values.update(params)
         elif isinstance(params, (list, tuple)):
             for row in params:
-                for key, value in dict(row).items():
+                if not isinstance(row, Mapping):
+                    continue  # not parameters by name, as a real session refuses: no values here
+                for key, value in row.items():
                     values.setdefault(key, [])
                     if not isinstance(values[key], list):
                         values[key] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.cursor import _NO_RESULT_METADATA
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
@@ -20,6 +21,7 @@ from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import FromClause, Select, TableClause
 
 from asyncsessiontest.kinds import is_orm_instance
+from asyncsessiontest.reprs import safe_repr
 
 __all__ = [
     "ENTITIES_RETURNED",
@@ -185,7 +187,7 @@ class CannedResult(_IteratorResult):
                 raise ValueError(
                     f"the canned rows have {len(keys)} value(s) each, but the statement selects "
                     f"{len(wanted)} column(s) {list(wanted)}; give rows that fit the statement, "
-                    f"or columns= to override its columns"
+                    f"or columns= to override its columns" + _list_note(rows)
                 )
             keys = wanted
         return CannedResult(keys, rows, self._canned_rowcount, self._canned_naming)
@@ -299,20 +301,15 @@ def _normalise(
         for index, row in enumerate(rows):
             if _row_kind(row) != first_kind:
                 raise TypeError(
-                    f"{caller}(): row {index} is {_KIND_NAMES[_row_kind(row)]} ({row!r}), "
-                    f"but row 0 is {_KIND_NAMES[first_kind]}: give every row in the same form"
+                    f"{caller}(): row {index} is {_KIND_NAMES[_row_kind(row)]} "
+                    f"({safe_repr(row)}), but row 0 is {_KIND_NAMES[first_kind]}: give every "
+                    f"row in the same form"
                 )
     kind = kinds.pop()
     if kind == "dict":
-        keys = list(rows[0])
-        for index, row in enumerate(rows):
-            if set(row) != set(keys):
-                raise ValueError(
-                    f"{caller}(): row {index} has keys {sorted(row)}, but row 0 has keys "
-                    f"{sorted(keys)}: every dict needs the same keys"
-                )
-        return keys, [tuple(row[key] for key in keys) for row in rows], kind
+        return _normalise_dicts(rows, caller)
     if kind == "instance":
+        _check_one_entity(rows, caller)
         return [type(rows[0]).__name__], [(row,) for row in rows], kind
     if kind == "value":
         return None, [(row,) for row in rows], kind
@@ -323,8 +320,63 @@ def _normalise(
                 f"{caller}(): row {index} has {len(row)} value(s), but row 0 has {width}: "
                 f"every row needs the same number of values"
             )
-    names = list(rows[0]._fields) if kind == "named" else None
+    if width == 0:
+        raise ValueError(
+            f"{caller}(): row 0 is empty ({safe_repr(rows[0])}): a row has one value per "
+            f"column; give rows such as (1, 'ada'), or no rows ([]) for an empty result"
+        )
+    names = None
+    if kind == "named":
+        names = list(rows[0]._fields)
+        for index, row in enumerate(rows):
+            if list(row._fields) != names:
+                raise ValueError(
+                    f"{caller}(): row {index} has the fields {list(row._fields)}, but row 0 "
+                    f"has {names}: every named tuple or Row needs the same fields, in the "
+                    f"same order"
+                )
     return names, [tuple(row) for row in rows], kind
+
+
+def _normalise_dicts(
+    rows: List[Dict[Any, Any]], caller: str
+) -> Tuple[List[str], List[Tuple[Any, ...]], str]:
+    """Turn dict rows into (their keys, tuples, "dict"), checking the keys."""
+    for index, row in enumerate(rows):
+        for key in row:
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"{caller}(): row {index} has the key {safe_repr(key)} "
+                    f"({type(key).__name__}); a dict row maps column names (strings) to "
+                    f"values, e.g. {{'id': 1, 'name': 'ada'}}"
+                )
+    keys = list(rows[0])
+    if not keys:
+        raise ValueError(
+            f"{caller}(): row 0 is empty ({{}}): a row has one value per column; give rows "
+            f"such as {{'id': 1, 'name': 'ada'}}, or no rows ([]) for an empty result"
+        )
+    for index, row in enumerate(rows):
+        if set(row) != set(keys):
+            raise ValueError(
+                f"{caller}(): row {index} has keys {sorted(row)}, but row 0 has keys "
+                f"{sorted(keys)}: every dict needs the same keys"
+            )
+    return keys, [tuple(row[key] for key in keys) for row in rows], "dict"
+
+
+def _check_one_entity(rows: List[Any], caller: str) -> None:
+    """Refuse ORM instances of unrelated classes: the rows of one entity share a base class."""
+    first = sa_inspect(rows[0]).mapper
+    for index, row in enumerate(rows):
+        mapper = sa_inspect(row).mapper
+        if mapper.base_mapper is not first.base_mapper:
+            raise TypeError(
+                f"{caller}(): row {index} is an instance of {mapper.class_.__name__}, but row 0 "
+                f"is an instance of {first.class_.__name__}: the rows of one entity are of one "
+                f"mapped class (or its subclasses); give each select its own result, or tuples "
+                f"such as (user, address) for a select of both"
+            )
 
 
 def make_result(
@@ -368,20 +420,37 @@ def build_result(
     """
     if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Iterable):
         raise TypeError(
-            f"{caller}(): rows must be a list of rows, got {type(rows).__name__} {rows!r}"
+            f"{caller}(): rows must be a list of rows, got {type(rows).__name__} "
+            f"{safe_repr(rows)}"
         )
     if isinstance(rows, CannedResult):
         raise TypeError(f"{caller}(): rows is already a result; pass it on as it is")
+    if isinstance(rows, (set, frozenset)):
+        raise TypeError(
+            f"{caller}(): rows is a {type(rows).__name__}, whose order is arbitrary (by hash); "
+            f"give the rows in a list, in the order the database would return them"
+        )
     if rowcount is not None and (isinstance(rowcount, bool) or not isinstance(rowcount, int)):
-        raise TypeError(f"{caller}(): rowcount must be an int, got {rowcount!r}")
+        raise TypeError(f"{caller}(): rowcount must be an int, got {safe_repr(rowcount)}")
+    if rowcount is not None and rowcount < -1:
+        raise ValueError(
+            f"{caller}(): rowcount must be 0 or more (or -1, a count not known, as a real "
+            f"result reports it), got {rowcount}"
+        )
     if columns is not None:
+        if isinstance(columns, (set, frozenset)):
+            raise TypeError(
+                f"{caller}(): columns is a {type(columns).__name__}, whose order is arbitrary "
+                f"(by hash); give the names in a list, in the order of the values in a row"
+            )
         if (
             isinstance(columns, (str, bytes))
             or not isinstance(columns, Iterable)
             or not all(isinstance(name, str) for name in columns)
         ):
             raise TypeError(
-                f"{caller}(): columns must be a list of column names (strings), got {columns!r}"
+                f"{caller}(): columns must be a list of column names (strings), got "
+                f"{safe_repr(columns)}"
             )
         columns = list(columns)
         if len(set(columns)) != len(columns):
@@ -393,7 +462,8 @@ def build_result(
         if tuples and len(columns) != len(tuples[0]):
             raise ValueError(
                 f"{caller}(): columns has {len(columns)} name(s) {columns!r}, but each row "
-                f"has {len(tuples[0])} value(s), e.g. row 0: {row_list[0]!r}"
+                f"has {len(tuples[0])} value(s), e.g. row 0: {safe_repr(row_list[0])}"
+                + _list_note(tuples)
             )
         if keys is not None and row_list and isinstance(row_list[0], dict) and columns != keys:
             raise ValueError(
@@ -408,6 +478,16 @@ def build_result(
         keys = [_DEFAULT_KEY.format(position) for position in range(1, width + 1)]
     naming = _BY_NAME if kind in ("dict", "named") else _BY_POSITION
     return CannedResult(keys, tuples, rowcount, naming)
+
+
+def _list_note(rows: Sequence[Tuple[Any, ...]]) -> str:
+    """Explain, when the rows were lists, why they have one value each (else say nothing)."""
+    if rows and len(rows[0]) == 1 and isinstance(rows[0][0], list):
+        return (
+            "; each row is a list, which is read as one value (of an ARRAY or JSON column): "
+            "give each row as a tuple, e.g. (1, 'ada'), for one value per column"
+        )
+    return ""
 
 
 def statement_keys(statement: Any) -> Optional[List[str]]:

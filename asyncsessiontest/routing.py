@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Deque, List, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import inspect as sa_inspect
 
 from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import Matcher, render
+from asyncsessiontest.reprs import safe_repr
 from asyncsessiontest.results import CannedResult, statement_keys
 
 __all__ = ["CannedAnswer", "ObjectStore", "Responder"]
@@ -132,18 +133,44 @@ class ObjectStore:
         self.instances: List[Any] = []
 
     def add(self, instances: Sequence[Any]) -> None:
-        """Make ``instances`` findable.
+        """Make ``instances`` findable; each needs a primary key no other one has.
 
         :param instances: ORM instances.
         :raises TypeError: one of them is not an instance of a mapped class.
+        :raises ValueError: one of them has no primary key, or the primary key of another.
         """
+        by_identity: Dict[Any, Any] = {}
+        for known in self.instances:
+            known_mapper = sa_inspect(known).mapper
+            identity = _identity_of(known_mapper, known_mapper.primary_key_from_instance(known))
+            if identity is not None:
+                by_identity[identity] = known
+        new: List[Any] = []
         for instance in instances:
             if not is_orm_instance(instance):
                 raise TypeError(
-                    f"addObject(): {instance!r} is not an instance of a mapped class; "
+                    f"addObject(): {safe_repr(instance)} is not an instance of a mapped class; "
                     f"give ORM instances, e.g. self.addObject(User(id=1))"
                 )
-        self.instances.extend(instances)
+            mapper = sa_inspect(instance).mapper
+            key = tuple(mapper.primary_key_from_instance(instance))
+            if any(value is None for value in key):
+                _refuse_missing_key(instance, mapper, key)
+            identity = _identity_of(mapper, key)
+            other = by_identity.get(identity) if identity is not None else None
+            if other is instance:
+                continue
+            if other is not None:
+                shown = key[0] if len(key) == 1 else key
+                raise ValueError(
+                    f"addObject(): {safe_repr(instance)} and {safe_repr(other)} have the same "
+                    f"primary key ({safe_repr(shown)}): get() would find only one of them; "
+                    f"add one instance per primary key"
+                )
+            if identity is not None:
+                by_identity[identity] = instance
+            new.append(instance)
+        self.instances.extend(new)
 
     def find(self, entity: Any, ident: Any) -> Any:
         """Return the added instance of ``entity`` whose primary key equals ``ident``, or None.
@@ -158,6 +185,33 @@ class ObjectStore:
                 if tuple(mapper.primary_key_from_instance(instance)) == wanted:
                     return instance
         return None
+
+
+def _identity_of(mapper: Any, key: Sequence[Any]) -> Any:
+    """Return what makes an instance one row, as the identity map sees it: its base mapper and
+    primary key; None if the key cannot be hashed."""
+    identity = (mapper.base_mapper, tuple(key))
+    try:
+        hash(identity)
+    except TypeError:  # a key of values that cannot be hashed: not checked for duplicates
+        return None
+    return identity
+
+
+def _refuse_missing_key(instance: Any, mapper: Any, key: Tuple[Any, ...]) -> None:
+    names = [
+        mapper.get_property_by_column(column).key
+        for column, value in zip(mapper.primary_key, key)
+        if value is None
+    ]
+    class_name = mapper.class_.__name__
+    attributes = ", ".join(f"{class_name}.{name}" for name in names)
+    example = ", ".join(f"{name}=1" for name in names)
+    raise ValueError(
+        f"addObject(): {safe_repr(instance)} has no primary key ({attributes} "
+        f"{'is' if len(names) == 1 else 'are'} None); get() finds an instance by its primary "
+        f"key: set it, e.g. {class_name}({example})"
+    )
 
 
 def _identity(mapper: Any, ident: Any) -> Tuple[Any, ...]:

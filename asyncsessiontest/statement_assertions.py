@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import unittest
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from asyncsessiontest.fake import SessionState
 from asyncsessiontest.matching import Matcher, matcher_for
 from asyncsessiontest.recording import ExecutedStatement
+from asyncsessiontest.reprs import safe_repr, values_equal
 from asyncsessiontest.wording import statements, times, were
 
 __all__ = ["StatementAssertions"]
@@ -95,12 +97,21 @@ class StatementAssertions(_TestCaseBase):
             with self.assertNumStatements(2):
                 await service.rename(5, "new")
 
+        Called without ``with``, it would check nothing: a test that passes fails at its end,
+        naming the line that called it.
+
         :param expected: the number of statements.
         :param msg: a message for the failure, as for any unittest assertion.
         :raises TypeError: ``expected`` is not an int.
         """
         _check_count("assertNumStatements", expected)
-        return _StatementCounter(self, expected, msg)
+        caller = sys._getframe(1)
+        counter = _StatementCounter(
+            self, expected, msg, f"{caller.f_code.co_filename}:{caller.f_lineno}"
+        )
+        # the end-of-test checks read this list: a counter never entered checked nothing
+        self.__dict__.setdefault("_asyncsessiontest_counters", []).append(counter)
+        return counter
 
     def _asyncsessiontest_check_executed(
         self,
@@ -114,7 +125,7 @@ class StatementAssertions(_TestCaseBase):
         state = self._asyncsessiontest
         matcher = matcher_for(statement, f"{caller}(): statement", state.dialect)
         if params is not None and not isinstance(params, dict):
-            raise TypeError(f"{caller}(): params must be a dict, got {params!r}")
+            raise TypeError(f"{caller}(): params must be a dict, got {safe_repr(params)}")
         statements = self.executed_statements
         results = [_match(matcher, op, params) for op in statements]
         count = sum(1 for op, (matched, _) in zip(statements, results) if matched and op.awaited)
@@ -122,7 +133,7 @@ class StatementAssertions(_TestCaseBase):
             return
         target = f"a statement matching {matcher!r}"
         if params is not None:
-            target += f" with params {params!r}"
+            target += f" with params {safe_repr(params)}"
         if exactly == 0:
             head = (
                 f"Expected no statement matching {matcher!r} to be executed; "
@@ -144,17 +155,35 @@ _MAX_SQL = 500
 
 
 class _StatementCounter:
-    """The context manager :meth:`AsyncSessionMixin.assertNumStatements` returns."""
+    """The context manager :meth:`AsyncSessionMixin.assertNumStatements` returns.
 
-    def __init__(self, test: StatementAssertions, expected: int, msg: Any) -> None:
+    :param test: the test whose statements it counts.
+    :param expected: the number of statements.
+    :param msg: a message for the failure.
+    :param location: ``file:line`` of the call that made it, for the never-entered failure.
+    """
+
+    def __init__(self, test: StatementAssertions, expected: int, msg: Any, location: str) -> None:
         self._test = test
         self._expected = expected
         self._msg = msg
         self._start = 0
+        self.location = location
+        self.entered = False
+        """True once a ``with`` block entered it."""
 
     def __enter__(self) -> _StatementCounter:
+        self.entered = True
         self._start = len(self._test.executed_statements)
         return self
+
+    def never_entered(self) -> str:
+        """Say that this counter checked nothing, and how to use it."""
+        return (
+            f"assertNumStatements({self._expected}) called at {self.location} was never used "
+            f"in a with block, so it checked nothing; write: "
+            f"with self.assertNumStatements({self._expected}): ..."
+        )
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         if exc_type is not None:
@@ -185,8 +214,11 @@ def _match(
     for key, expected in params.items():
         if key not in values:
             differences.append(f"no parameter {key!r}")
-        elif values[key] != expected:
-            differences.append(f"{key} = {values[key]!r}, expected {expected!r}")
+            continue
+        equal, why = values_equal(values[key], expected)
+        if not equal:
+            difference = f"{key} = {safe_repr(values[key])}, expected {safe_repr(expected)}"
+            differences.append(f"{difference} ({why})" if why else difference)
     if differences:
         return False, "params: " + "; ".join(differences)
     return True, ""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, AbstractSet, Any, List
 
 from asyncsessiontest.kinds import is_mapped_class, is_orm_instance
 from asyncsessiontest.recording import History, describe_error
+from asyncsessiontest.reprs import safe_repr
 from asyncsessiontest.unitofwork import (
     ADDS,
     CLOSES,
@@ -61,7 +62,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
             if id(instance) in work.committed:
                 continue
             problems.append(
-                f"Expected {instance!r} to be committed; "
+                f"Expected {safe_repr(instance)} to be committed; "
                 + _why_uncommitted(work, instance, self.session_history)
             )
         if problems:
@@ -213,7 +214,7 @@ class UnitOfWorkAssertions(_TestCaseBase):
                 name = f"an instance of {target.__name__}"
             else:
                 found = any(instance is target for instance in done)
-                name = repr(target)
+                name = safe_repr(target)
             if found != expected:
                 problems.append(
                     f"Expected {name} to be {verb}; it was not {verb}."
@@ -241,7 +242,9 @@ def _check_instances(caller: str, objects: Any, classes: bool) -> None:
         if is_orm_instance(target) or (classes and is_mapped_class(target)):
             continue
         wanted = "ORM instances or mapped classes" if classes else "ORM instances"
-        raise TypeError(f"{caller}(): {target!r} is not an ORM instance; give {wanted}")
+        raise TypeError(
+            f"{caller}(): {safe_repr(target)} is not an ORM instance; give {wanted}"
+        )
 
 
 def _operations(indexes: List[int], history: History) -> str:

@@ -487,7 +487,8 @@ class BadSessionClassTest(unittest.TestCase):
         error = self.run_with_session_class(dict)
         self.assertIs(type(error), TypeError)
         self.assertEqual(
-            str(error), "session_class must be AsyncSession or a subclass of it, got <class 'dict'>"
+            str(error),
+            "Inner.session_class must be AsyncSession or a subclass of it, got <class 'dict'>",
         )
 
     def test_sync_session_is_refused(self):
@@ -495,7 +496,7 @@ class BadSessionClassTest(unittest.TestCase):
         self.assertIs(type(error), TypeError)
         self.assertEqual(
             str(error),
-            "session_class must be AsyncSession or a subclass of it, "
+            "Inner.session_class must be AsyncSession or a subclass of it, "
             "got <class 'sqlalchemy.orm.session.Session'>",
         )
 
@@ -504,7 +505,8 @@ class BadSessionClassTest(unittest.TestCase):
         error = self.run_with_session_class(instance)
         self.assertIs(type(error), TypeError)
         self.assertEqual(
-            str(error), f"session_class must be AsyncSession or a subclass of it, got {instance!r}"
+            str(error),
+            f"Inner.session_class must be AsyncSession or a subclass of it, got {instance!r}",
         )
 
 

@@ -40,7 +40,7 @@ class CompiledKeysTest(unittest.TestCase):
         compiled.assert_not_called()
 
 
-class CursorResultAttributesTest(unittest.IsolatedAsyncioTestCase):
+class CursorResultAttributesTest(unittest.TestCase):
     """What a result made apart from any statement says of DML, as a select's real result."""
 
     def test_a_result_of_no_insert_refuses_inserted_primary_key(self):

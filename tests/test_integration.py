@@ -575,8 +575,12 @@ class PatchWhereUsedTest(AsyncSessionTestCase):
         )
 
 
-class MockPatchOfTheFactoryTest(unittest.IsolatedAsyncioTestCase):
-    """What docs/legacy.rst says of patching the factory with unittest.mock.patch instead."""
+class MockPatchOfTheFactoryTest(AsyncSessionTestCase):
+    """What docs/legacy.rst says of patching the factory with unittest.mock.patch instead.
+
+    (An AsyncSessionTestCase, though it uses no session, so that process-parallel runners
+    can pickle it on Python 3.11+, as they cannot a plain IsolatedAsyncioTestCase.)
+    """
 
     async def test_a_magic_mock_factory_yields_an_async_mock_instead_of_a_session(self):
         from app.users import create_user

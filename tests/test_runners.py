@@ -7,6 +7,7 @@ failure messages, and point each failure's traceback at the user's line.
 
 import fnmatch
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -177,6 +178,35 @@ class RunnersTest(RunnerTestCase):
 
         self.assertIn("Running 3 test suites (7 total tests) across 2 workers", completed.stdout)
         self.check_unittest_output(completed, returncode=2)
+
+
+class ProjectSuiteTest(unittest.TestCase):
+    """What the project's own suite needs of each runner mode docs/legacy.rst recommends.
+
+    Running the whole suite under each runner from inside itself would run this test again:
+    .ci/run runs those commands instead. What process mode needs beyond running the tests,
+    that each can be pickled, is checked here.
+    """
+
+    def test_every_test_of_the_suite_can_be_pickled_for_worker_processes(self):
+        suite = unittest.TestLoader().discover(str(REPO / "tests"), top_level_dir=str(REPO))
+        unpicklable = []
+        for test in iterate_tests(suite):
+            try:
+                pickle.loads(pickle.dumps(test))
+            except Exception as error:
+                unpicklable.append(f"{test.id()}: {type(error).__name__}: {error}")
+
+        self.assertEqual(unpicklable, [])
+
+
+def iterate_tests(suite):
+    """Yield the tests of ``suite`` and of the suites in it, in order."""
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            yield from iterate_tests(test)
+        else:
+            yield test
 
 
 class SampleStaysOutOfTheMainSuiteTest(RunnerTestCase):

@@ -92,7 +92,7 @@ class DialectNameTest(unittest.TestCase):
         result = run_tests(Inner("test_it"))
         self.assertEqual(len(result.errors), 1)
         self.assertIn(
-            "ValueError: sql_dialect: no SQLAlchemy dialect named 'postgrsql'",
+            "ValueError: Inner.sql_dialect: no SQLAlchemy dialect named 'postgrsql'",
             result.errors[0][1],
         )
 

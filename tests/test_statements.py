@@ -780,7 +780,7 @@ class DialectSettingTest(asyncsessiontest.AsyncSessionTestCase):
         self.assertEqual(len(result.errors), 1)
         self.assertTrue(
             result.errors[0][1].endswith(
-                "TypeError: sql_dialect must be a dialect instance, a dialect name such as "
+                "TypeError: Inner.sql_dialect must be a dialect instance, a dialect name such as "
                 "'postgresql', or None; got 5\n"
             ),
             result.errors[0][1],
