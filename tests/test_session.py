@@ -121,7 +121,7 @@ class MemberKindTest(AsyncSessionTestCase):
         self.assertIn("info", PROPERTIES)
 
     def test_coroutine_methods_carry_what_async_mock_gives_its_mocks(self):
-        # built without AsyncMock's own __init__ on Python 3.8 to 3.11 (see fastmock.py)
+        # built without AsyncMock's own __init__ on Python 3.8 to 3.11 (see session.py)
         stock, plain = mock.AsyncMock(), mock.MagicMock()
         added = {key: value for key, value in vars(stock).items() if key not in vars(plain)}
         for name in ("execute", "commit"):
