@@ -44,6 +44,10 @@ from asyncsessiontest.shape import ASYNC, SYNC, Member
 
 __all__ = ["create_session", "release_session"]
 
+# hides this module's frames (and fake.py's) from the traceback of a strict-mode failure, raised
+# from inside an execution, so that it ends at the user's line
+__unittest = True
+
 # -- cheap mock construction -----------------------------------------------------------------
 
 _async_attributes: Dict[str, Any] = {}

@@ -826,6 +826,22 @@ class TracebackTest(asyncsessiontest.AsyncSessionTestCase):
                 self.assertEqual(_last_frame(text_), (__file__, line), text_)
                 self.assertNotIn(CASE_PY, text_)
 
+    def test_traceback_of_a_strict_mode_failure_points_at_the_execution(self):
+        lines = {}
+
+        class Inner(asyncsessiontest.AsyncSessionTestCase):
+            strict = True
+
+            async def test_it(self):
+                lines["execute"] = _line() + 1
+                await self.session.execute(select(Event.id))
+
+        result = _run(Inner)
+        self.assertEqual(len(result.failures), 1, result.errors)
+        text_ = result.failures[0][1]
+        self.assertEqual(_last_frame(text_), (__file__, lines["execute"]), text_)
+        self.assertNotIn("asyncsessiontest/", text_.split("Error:")[0])
+
     def test_traceback_of_assert_num_statements_points_at_the_block(self):
         lines = {}
 
