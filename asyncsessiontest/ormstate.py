@@ -22,7 +22,6 @@ fails loudly if SQLAlchemy changes it.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import unittest
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
@@ -71,9 +70,6 @@ def _refuse_connection() -> Any:
         "connections. Test this code against a real database."
     )
 
-
-# the link SQLAlchemy appends to its errors' text; the error raised anew appends its own
-_BACKGROUND = re.compile(r" \(Background on this error at: [^)]*\)$")
 
 _ENGINE: Any = None
 
@@ -343,10 +339,10 @@ class OrmState:
             try:
                 await_only(_nothing())
             except MissingGreenlet as error:
-                wording = _BACKGROUND.sub("", str(error))
-                raise MissingGreenlet(f"{wording}\n{self._explain(instance, key)}").with_traceback(
-                    None
-                ) from None
+                # SQLAlchemy's own text (its link included), then the line that says why
+                explained = MissingGreenlet(f"{error}\n{self._explain(instance, key)}")
+                explained.code = None  # the link is in the first line already
+                raise explained from None
         if execute_state.is_relationship_load:
             if instance is None or key is None:
                 return self.state.result_for(execute_state.statement, execute_state.parameters)

@@ -36,8 +36,9 @@ def sqlalchemy_wording():
 
 
 def lines_of(error):
-    """Return the lines of an error's text, without SQLAlchemy's link at the end."""
-    return re.sub(r" \(Background on this error at: [^)]*\)$", "", str(error)).splitlines()
+    """Return the lines of an error's text, without SQLAlchemy's link (on the first line)."""
+    first, *rest = str(error).splitlines()
+    return [re.sub(r" \(Background on this error at: [^)]*\)$", "", first), *rest]
 
 
 async def load_customer(session, *options):
