@@ -27,7 +27,7 @@ import unittest
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 import sqlalchemy
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -186,7 +186,6 @@ class OrmState:
             self.raising[(id(instance), key)] = raising[key]
         values = instance_state.dict
         held = self.held.setdefault(id(instance), {})
-        related: List[Tuple[Any, Any]] = []
         for prop in mapper.attrs:
             key = prop.key
             if key in values:
@@ -195,20 +194,24 @@ class OrmState:
                 values.pop(key, None)
                 # the statement itself: rendered only if a message needs it
                 self.why_unloaded[(id(instance), key)] = statement
+        for prop in mapper.relationships:
+            # out of the object while it enters the session, so that add() does not cascade
+            # the related objects in as new ones: they come back loaded too, below
+            values.pop(prop.key, None)
         make_transient_to_detached(instance)
         self.sync.add(instance)
         self.track([instance])
-        for prop in mapper.relationships:
-            if prop.key in loaded:
-                value: Any = held.get(prop.key, [] if prop.uselist else None)
-                set_committed_value(instance, prop.key, value)
-                children: Any = value if prop.uselist else [value]
-                related.extend((child, prop) for child in children if child is not None)
         for prop in mapper.column_attrs:
             if prop.key in loaded and prop.key not in values:
                 set_committed_value(instance, prop.key, held.get(prop.key))
-        for child, prop in related:
-            self._adopt(child, statement, (path or ()) + (prop,))
+        for prop in mapper.relationships:
+            if prop.key in loaded:
+                value: Any = held.get(prop.key, [] if prop.uselist else None)
+                children: Any = value if prop.uselist else [value]
+                for child in children:
+                    if child is not None:
+                        self._adopt(child, statement, (path or ()) + (prop,))
+                set_committed_value(instance, prop.key, value)
 
     # -- flush, commit, rollback, expiry ---------------------------------------------------------
 
@@ -266,7 +269,9 @@ class OrmState:
                     )
 
     def refresh(self, instance: Any, attribute_names: Any) -> None:
-        """Reload ``instance`` as ``refresh()`` does: from the values it holds.
+        """Reload ``instance`` as ``refresh()`` does: from a routed answer to the select of that
+        object, if one is configured (``addResult([User(id=1, ...)], statement=select(User)
+        .where(User.id == 1))``, or a route for ``User``), otherwise from the values it holds.
 
         :param instance: a persistent instance.
         :param attribute_names: the attributes to reload, or None for all.
@@ -278,14 +283,39 @@ class OrmState:
             raise InvalidRequestError(
                 f"Instance '{_describe(instance)}' is not persistent within this Session"
             )
-        held = self.held.get(id(instance), {})
-        for key in (
-            attribute_names if attribute_names is not None else instance_state.mapper.attrs.keys()
-        ):
+        mapper = instance_state.mapper
+        names = list(attribute_names if attribute_names is not None else mapper.attrs.keys())
+        held = self.held.setdefault(id(instance), {})
+        fresh = self._routed_copy(instance)
+        if fresh is not None:
+            values = sa_inspect(fresh).dict
+            for key in names:
+                if key in values and hasattr(mapper.attrs[key], "columns"):
+                    held[key] = values[key]
+                    set_committed_value(instance, key, values[key])
+        for key in names:
             if key in instance_state.unloaded:
-                prop = instance_state.mapper.attrs[key]
+                prop = mapper.attrs[key]
                 default: Any = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
                 set_committed_value(instance, key, held.get(key, default))
+
+    def _routed_copy(self, instance: Any) -> Any:
+        """Return the object a route answers the select of ``instance`` by its key with, if any."""
+        cls = type(instance)
+        mapper = sa_inspect(instance).mapper
+        criteria = [
+            getattr(cls, mapper.get_property_by_column(column).key) == value
+            for column, value in zip(mapper.primary_key, sa_inspect(instance).identity)
+        ]
+        answer = self.state.responder.respond(select(cls).where(*criteria), queued=False)
+        if answer is None:
+            return None
+        identity = sa_inspect(instance).identity
+        for row in answer:
+            for value in row:
+                if type(value) is cls and mapper.identity_key_from_instance(value)[1] == identity:
+                    return value
+        return None
 
     def close(self) -> None:
         """Close the sync session; its objects keep the values they held, so the test can read

@@ -77,15 +77,18 @@ class Responder:
         else:
             self.routes.append(answer)
 
-    def respond(self, statement: Any) -> Optional[CannedResult]:
+    def respond(self, statement: Any, queued: bool = True) -> Optional[CannedResult]:
         """Return the configured result for ``statement`` (or raise its exception); None if none.
 
         :param statement: the executed statement.
+        :param queued: also take the next queued result when no route matches.
         """
         for route in self.routes:
             matcher = route.matcher  # a route always has one; a queued answer has none
             if matcher is not None and not route.exhausted and matcher.matches(statement):
                 return route.take(statement)
+        if not queued:
+            return None
         while self.queue and self.queue[0].exhausted:
             self.queue.popleft()
         if self.queue:

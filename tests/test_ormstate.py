@@ -302,3 +302,60 @@ class SqlalchemyPrivateNamesTest(unittest.TestCase):
         from sqlalchemy.orm.context import QueryContext
 
         self.assertIn("_refresh_state", dir(QueryContext.default_load_options))
+
+
+class RefreshTest(AsyncSessionTestCase):
+    async def test_refresh_reloads_from_a_routed_answer_for_the_object(self):
+        customer = Customer(id=1, name="ada")
+        self.addObject(customer)
+        loaded = await self.session.get(Customer, 1)
+        self.addResult(
+            [Customer(id=1, name="from the database")],
+            statement=select(Customer).where(Customer.id == 1),
+        )
+        await self.session.refresh(loaded)
+        self.assertEqual(await read_name(loaded), "from the database")
+
+    async def test_refresh_without_a_route_keeps_the_values_it_holds(self):
+        customer = Customer(id=1, name="ada")
+        self.addObject(customer)
+        self.addResult([Customer(id=1, name="queued")])  # a refresh takes no queued result
+        loaded = await self.session.get(Customer, 1)
+        await self.session.commit()
+        await self.session.refresh(loaded, ["name"])
+        self.assertEqual(await read_name(loaded), "ada")
+        self.assertEqual(inspect(loaded).unloaded, {"id", "active", "orders"})
+
+
+async def read_name(customer):
+    """Code under test reading a column: it raises if the column is not loaded."""
+    return customer.name
+
+
+class LoaderOptionsTest(AsyncSessionTestCase):
+    async def test_a_deferred_column_is_not_loaded(self):
+        from sqlalchemy.orm import defer
+
+        self.addResult([Customer(id=1, name="ada")])
+        customer = await load_customer(self.session, defer(Customer.name))
+        with self.assertRaises(MissingGreenlet):
+            await read_name(customer)
+
+    async def test_load_only_loads_the_columns_named_and_the_key(self):
+        from sqlalchemy.orm import load_only
+
+        self.addResult([Customer(id=1, name="ada", active=True)])
+        customer = await load_customer(self.session, load_only(Customer.name))
+        self.assertEqual(inspect(customer).unloaded, {"active", "orders"})
+
+    async def test_a_chained_option_loads_the_related_objects_relationships(self):
+        statement = select(Purchase).options(
+            selectinload(Purchase.customer).selectinload(Customer.orders)
+        )
+        purchase = Purchase(id=10, customer=Customer(id=1, name="ada", orders=[]))
+        self.addResult([purchase], times=2)
+        loaded = (await self.session.execute(statement)).scalar_one()
+        self.assertEqual(inspect(loaded.customer).unloaded, set())
+        again = (await self.session.execute(select(Purchase))).scalar_one()
+        self.assertIs(again, loaded)  # identity-mapped: loaded as it was
+        self.assertEqual(inspect(again.customer).unloaded, set())
