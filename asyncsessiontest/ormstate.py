@@ -382,7 +382,7 @@ class OrmState:
             except MissingGreenlet as error:
                 # SQLAlchemy's own text (its link included), then the line that says why
                 explained = MissingGreenlet(f"{error}\n{self._explain(instance, key)}")
-                explained.code = None  # the link is in the first line already
+                explained.code = None  # type: ignore[assignment]  # the link is in line 1 already
                 raise explained from None
         if execute_state.is_relationship_load:
             if instance is None or key is None:
