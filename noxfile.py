@@ -71,7 +71,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
     """Build the HTML docs nitpicky, failing on any warning, a broken reference included."""
-    session.install(".", "sphinx")
+    session.install(".[docs]")
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-E", "-b", "html", "docs", "docs/_build/html"
     )

@@ -18,6 +18,7 @@ def read_version() -> str:
 
 
 TEST_REQUIRES = ["aiosqlite", "pytest", "unittest-parallel"]
+DOCS_REQUIRES = ["sphinx", "furo"]
 
 setup(
     name="asyncsessiontest",
@@ -34,7 +35,8 @@ setup(
     install_requires=["SQLAlchemy[asyncio]>=1.4"],
     extras_require={
         "test": TEST_REQUIRES,
-        "dev": [*TEST_REQUIRES, "coverage[toml]", "mypy", "ruff", "sphinx", "nox"],
+        "docs": DOCS_REQUIRES,
+        "dev": [*TEST_REQUIRES, *DOCS_REQUIRES, "coverage[toml]", "mypy", "ruff", "nox"],
     },
     keywords=["sqlalchemy", "asyncio", "unittest", "testing", "mock", "asyncsession"],
     classifiers=[

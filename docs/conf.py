@@ -52,7 +52,12 @@ nitpick_ignore_regex = [
 
 exclude_patterns = ["_build"]
 
-html_theme = "alabaster"
+# furo, a maintained theme, installed with the "docs" extra only (setup.py), as nox's docs session
+# does; wrap.css wraps long code lines rather than cutting them off.
+html_theme = "furo"
+html_title = f"asyncsessiontest {release}"
+html_static_path = ["_static"]
+html_css_files = ["wrap.css"]
 
 # Users never construct the package's classes: unittest builds the test cases, and the test case
 # builds the rest (the session's transactions, recorded operations, canned results). Their
