@@ -19,6 +19,8 @@ def read_version() -> str:
 
 TEST_REQUIRES = ["aiosqlite", "pytest", "unittest-parallel"]
 DOCS_REQUIRES = ["sphinx", "furo"]
+# The addresses the package is published under; installation.rst clones REPOSITORY.
+REPOSITORY = "https://github.com/asyncsessiontest/asyncsessiontest"
 
 setup(
     name="asyncsessiontest",
@@ -27,6 +29,13 @@ setup(
     long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
     long_description_content_type="text/x-rst",
     author="The asyncsessiontest authors",
+    url=REPOSITORY,
+    project_urls={
+        "Documentation": "https://asyncsessiontest.readthedocs.io/",
+        "Source": REPOSITORY,
+        "Changelog": f"{REPOSITORY}/blob/main/CHANGELOG.rst",
+        "Issues": f"{REPOSITORY}/issues",
+    },
     license="MIT",
     packages=["asyncsessiontest"],
     package_data={"asyncsessiontest": ["py.typed"]},
