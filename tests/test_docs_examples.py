@@ -105,6 +105,11 @@ def blocks_of(path):
             body.append(lines[number])
             number += 1
         code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+        content_indent = min(len(b) - len(b.lstrip()) for b in body if b.strip()) if code.strip() else 0
+        for option_line in lines[number - len(body) - len(options) : number - len(body)]:
+            if options and len(option_line) - len(option_line.lstrip()) != content_indent:
+                # Sphinx would keep the difference as leading spaces on every line
+                raise AssertionError(f"{path.name}:{start}: indent the options as the content")
         block = Block(path.name, start, match["language"], options, code, not_run)
         not_run = None
         if options.get("class") == "output":
