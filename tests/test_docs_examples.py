@@ -16,7 +16,8 @@ Every block sees the names of PRELUDE: the sample application of
 tests/sample_project (app.models, app.service) and the usual SQLAlchemy imports. The tests it
 defines must pass, unless an output block (``.. code-block:: text`` with ``:class: output``)
 follows: then it holds what the block printed, or the ``Type: message`` of the one failure or
-error the block's test met, compared verbatim.
+error the block's test met, compared verbatim, with the sample project's directory shown as
+``...``. Every ``text`` block is such an output block.
 
 A block preceded by the comment ``.. not-run: <reason>`` is only compiled: NOT_RUN lists them.
 """
@@ -195,7 +196,12 @@ def run_block(block):
     if result.problems:
         kind, error, _ = result.problems[-1]
         failure = f"{kind.__name__}: {error}"
-    return result, printed.getvalue(), failure
+    return result, _shown(printed.getvalue()), failure and _shown(failure)
+
+
+def _shown(text):
+    """Show the sample project's directory as ``...``, as the output blocks do."""
+    return text.replace(str(SAMPLE_PROJECT), "...")
 
 
 def _report(result):
@@ -256,6 +262,12 @@ class PythonBlocksTest(unittest.TestCase):
                 block.first_line for block in blocks_of(REPO / "docs" / page_name) if block.not_run
             ]
             self.assertEqual(len(marked), len(listed), page_name)
+
+    def test_every_text_block_is_an_output_block(self):
+        for page in PAGES:
+            for block in blocks_of(page):
+                with self.subTest(block=repr(block)):
+                    self.assertNotEqual(block.language, "text", "give it :class: output")
 
     def test_no_block_is_in_a_language_the_tests_do_not_know(self):
         for page in PAGES:
