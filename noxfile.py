@@ -70,6 +70,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    """Build the HTML docs, treating every Sphinx warning as an error."""
-    session.install(".", "sphinx")
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    """Build the HTML docs nitpicky, failing on any warning, a broken reference included."""
+    session.install(".[docs]")
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-E", "-b", "html", "docs", "docs/_build/html"
+    )

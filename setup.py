@@ -18,6 +18,9 @@ def read_version() -> str:
 
 
 TEST_REQUIRES = ["aiosqlite", "pytest", "unittest-parallel"]
+DOCS_REQUIRES = ["sphinx", "furo"]
+# The addresses the package is published under; installation.rst clones REPOSITORY.
+REPOSITORY = "https://github.com/asyncsessiontest/asyncsessiontest"
 
 setup(
     name="asyncsessiontest",
@@ -26,6 +29,13 @@ setup(
     long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
     long_description_content_type="text/x-rst",
     author="The asyncsessiontest authors",
+    url=REPOSITORY,
+    project_urls={
+        "Documentation": "https://asyncsessiontest.readthedocs.io/",
+        "Source": REPOSITORY,
+        "Changelog": f"{REPOSITORY}/blob/main/CHANGELOG.rst",
+        "Issues": f"{REPOSITORY}/issues",
+    },
     license="MIT",
     packages=["asyncsessiontest"],
     package_data={"asyncsessiontest": ["py.typed"]},
@@ -34,7 +44,8 @@ setup(
     install_requires=["SQLAlchemy[asyncio]>=1.4"],
     extras_require={
         "test": TEST_REQUIRES,
-        "dev": [*TEST_REQUIRES, "coverage[toml]", "mypy", "ruff", "sphinx", "nox"],
+        "docs": DOCS_REQUIRES,
+        "dev": [*TEST_REQUIRES, *DOCS_REQUIRES, "coverage[toml]", "mypy", "ruff", "nox"],
     },
     keywords=["sqlalchemy", "asyncio", "unittest", "testing", "mock", "asyncsession"],
     classifiers=[

@@ -652,10 +652,12 @@ class AsyncSessionTestCase(AsyncSessionMixin, unittest.IsolatedAsyncioTestCase):
         class RenameUserTest(AsyncSessionTestCase):
             async def test_renames(self):
                 user = User(id=5, name="old")
-                self.session.execute.return_value.scalar_one_or_none.return_value = user
+                self.addResult([user], statement=select(User).where(User.id == 5))
+
                 await rename_user(self.session, 5, "new")
+
                 self.assertEqual(user.name, "new")
-                self.session.commit.assert_awaited_once()
+                self.assertCommitted()
 
     See :class:`AsyncSessionMixin` for everything it adds.
     """

@@ -54,9 +54,13 @@ class Operation:
         location: Optional[Tuple[str, int]] = None,
     ) -> None:
         self.method = method
+        """The method's name, or the transaction event (``"transaction: commit"``)."""
         self.args = args
+        """The positional arguments of the call."""
         self.kwargs = kwargs or {}
+        """The keyword arguments of the call."""
         self.is_coroutine = is_coroutine
+        """True when the call returned a coroutine that must be awaited."""
         self.awaited = False
         """True once the coroutine was awaited (always False for a plain call)."""
         self.error: Optional[BaseException] = None
@@ -99,6 +103,7 @@ class ExecutedStatement(Operation):
     def __init__(self, *args: Any, dialect: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dialect = dialect
+        """The dialect that renders :attr:`sql` (None for SQLAlchemy's default string dialect)."""
         self._sql: Optional[str] = None
 
     @property

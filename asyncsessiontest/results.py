@@ -53,7 +53,7 @@ class CannedResult(_IteratorResult):
 
     Build it with :func:`make_result`. It behaves like the result of one execution: consuming it
     empties it, as in production. :class:`~asyncsessiontest.AsyncSessionTestCase` hands every
-    execution a fresh copy (:meth:`fresh`).
+    execution a fresh copy.
 
     :param keys: the column names, or None for a statement without rows (DML without RETURNING).
     :param rows: the rows, as tuples.

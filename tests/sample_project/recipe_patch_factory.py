@@ -45,7 +45,7 @@ class RenameUserTest(AsyncSessionTestCase):
         await rename_user(5, "new")
 
         self.assertEqual(user.name, "new")
-        self.session.commit.assert_awaited_once()
+        self.assertCommitted()
         self.assertClosed()
 
     async def test_refuses_an_unknown_user(self):

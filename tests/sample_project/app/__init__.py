@@ -1,4 +1,6 @@
-"""A small application that builds its own sessions, as much existing code does.
+"""A small users and orders application: the sample of asyncsessiontest's tests and docs.
 
-It is the sample project of asyncsessiontest's tests and of its "Legacy code" docs page.
+app/service.py is given its sessions, as the docs' examples test it; app/users.py builds its own
+from the module-level factory of app/db.py, as much existing code does ("Integrating with
+existing code").
 """

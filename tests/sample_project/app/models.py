@@ -1,6 +1,6 @@
-"""The application's one model."""
+"""The application's models: users, and the orders they place."""
 
-from sqlalchemy import Column, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -14,3 +14,15 @@ class User(Base):
 
     def __repr__(self):
         return f"<User {self.name}>"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    item = Column(String(50), nullable=False)
+    quantity = Column(Integer, nullable=False, default=1)
+
+    def __repr__(self):
+        return f"<Order {self.quantity} x {self.item}>"
