@@ -101,7 +101,7 @@ class CannedResult(_IteratorResult):
         ``Row``, its values None where the database would compute them (the key itself too,
         unless the session assigns primary keys).
 
-        :raises InvalidRequestError: as a real result does: the statement was no INSERT, an
+        :raises sqlalchemy.exc.InvalidRequestError: as a real result does: the statement was no INSERT, an
             executemany, or had RETURNING.
         """
         facts = self._insert_facts(returning_checked=False)
@@ -117,7 +117,7 @@ class CannedResult(_IteratorResult):
     def inserted_primary_key_rows(self) -> List[Any]:
         """The primary key of each row an INSERT inserted (see :attr:`inserted_primary_key`).
 
-        :raises InvalidRequestError: the statement was no INSERT, or had RETURNING.
+        :raises sqlalchemy.exc.InvalidRequestError: the statement was no INSERT, or had RETURNING.
         """
         return self._insert_facts().primary_key_rows()
 
@@ -125,7 +125,7 @@ class CannedResult(_IteratorResult):
     def returned_defaults(self) -> Any:
         """The row of values ``return_defaults()`` fetched, or None, as on ``CursorResult``.
 
-        :raises InvalidRequestError: the statement was an executemany.
+        :raises sqlalchemy.exc.InvalidRequestError: the statement was an executemany.
         """
         facts = self._cursor_facts
         if facts is None:
