@@ -149,6 +149,8 @@ class OrmState:
         self.why_unloaded: Dict[Tuple[int, str], Any] = {}
         """(id(object), attribute) -> why it is not loaded, for error messages: a reason, or the
         statement that loaded the object without it."""
+        self.why_expired: Dict[int, str] = {}
+        """id(object) -> what expired all its attributes last (a commit, expire())."""
         self.objects: Dict[int, Any] = {}
         """id(object) -> every object that was in the session, until the test ends."""
         self.raising: Dict[Tuple[int, str], str] = {}
@@ -294,6 +296,8 @@ class OrmState:
                     held[key] = values[key]
                     set_committed_value(instance, key, values[key])
         for key in names:
+            self.why_unloaded.pop((id(instance), key), None)  # loaded now
+        for key in names:
             if key in instance_state.unloaded:
                 prop = mapper.attrs[key]
                 default: Any = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
@@ -347,8 +351,7 @@ class OrmState:
         """
         targets = list(self.sync.identity_map.values()) if instances is None else list(instances)
         for instance in targets:
-            for key in sa_inspect(instance).mapper.attrs.keys():
-                self.why_unloaded[(id(instance), key)] = reason
+            self.why_expired[id(instance)] = reason
 
     def release(self) -> None:
         """Send every object back out of the session as a transient one with its values."""
@@ -362,6 +365,7 @@ class OrmState:
         self.objects.clear()
         self.held.clear()
         self.why_unloaded.clear()
+        self.why_expired.clear()
         self.raising.clear()
 
     # -- implicit loads --------------------------------------------------------------------------
@@ -419,7 +423,10 @@ class OrmState:
         name = f"{type(instance).__name__}.{key}"
         identity = sa_inspect(instance).identity
         which = f"{type(instance).__name__}{list(identity)}" if identity else _describe(instance)
+        # what the statement left out stays the reason after a commit expired the rest
         why = self.why_unloaded.get((id(instance), key))
+        if why is None:
+            why = self.why_expired.get(id(instance))
         if not isinstance(why, str):
             why = (
                 "not loaded" if why is None else f"not loaded by {' '.join(plain_sql(why).split())}"
