@@ -356,8 +356,10 @@ class OrmState:
     def release(self) -> None:
         """Send every object back out of the session as a transient one with its values."""
         self._fill_unloaded()
-        self.sync.expunge_all()
         delattr(self.sync, _ORM)
+        # close() expunges everything and ends the transaction, whose links back to the
+        # session would otherwise leave both to the garbage collector
+        self.sync.close()
         for instance in self.objects.values():
             instance_state = sa_inspect(instance)
             if instance_state.key is not None or instance_state.session_id is not None:
