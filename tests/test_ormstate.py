@@ -250,6 +250,29 @@ class SharedObjectTest(unittest.TestCase):
                 gc.enable()
 
 
+class FreedTest(unittest.TestCase):
+    def test_a_finished_tests_sync_session_is_freed_without_the_garbage_collector(self):
+        import weakref
+
+        alive = {}
+
+        class Inner(AsyncSessionTestCase):
+            async def test(self):
+                self.addResult([Customer(id=1, name="ada")])
+                await rename_customer_and_keep_the_name(self.session)
+                self.session.add(Customer(id=2))
+                alive["sync"] = weakref.ref(self.session.sync_session)
+
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.assertEqual(run_tests(Inner("test")).exceptions, {})
+            self.assertIsNone(alive["sync"]())
+        finally:
+            if collecting:
+                gc.enable()
+
+
 async def rename_shared(session):
     customer = (await session.execute(select(Customer))).scalar_one()
     customer.name = "renamed"
