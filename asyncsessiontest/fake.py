@@ -422,17 +422,6 @@ def _returns_none(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
     return None
 
 
-def _add(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    instance = args[0] if args else kwargs["instance"]
-    state.orm.sync.add(instance, *args[1:], **{k: v for k, v in kwargs.items() if k != "instance"})
-    state.orm.track(state.orm.sync.new)
-
-
-def _add_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
-    state.orm.sync.add_all(args[0] if args else kwargs["instances"])
-    state.orm.track(state.orm.sync.new)
-
-
 def _on_sync(name: str) -> Behaviour:
     """Return a behaviour that calls the real sync session's method of that name."""
 
@@ -500,8 +489,9 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "in_nested_transaction": lambda state, a, k: state.current_transaction(True) is not None,
     "get_transaction": lambda state, a, k: state.current_transaction(False),
     "get_nested_transaction": lambda state, a, k: state.current_transaction(True),
-    "add": _add,
-    "add_all": _add_all,
+    # pending objects need no tracking: closing the session at the end makes them transient
+    "add": _on_sync("add"),
+    "add_all": _on_sync("add_all"),
     "delete": _delete,
     "expunge": _on_sync("expunge"),
     "expunge_all": _on_sync("expunge_all"),

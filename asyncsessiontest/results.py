@@ -101,8 +101,8 @@ class CannedResult(_IteratorResult):
         ``Row``, its values None where the database would compute them (the key itself too,
         unless the session assigns primary keys).
 
-        :raises sqlalchemy.exc.InvalidRequestError: as a real result does: the statement was no INSERT, an
-            executemany, or had RETURNING.
+        :raises sqlalchemy.exc.InvalidRequestError: as a real result does: the statement was
+            no INSERT, an executemany, or had RETURNING.
         """
         facts = self._insert_facts(returning_checked=False)
         if facts.executemany:
