@@ -10,6 +10,7 @@ import unittest.mock
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, TypeVar
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from asyncsessiontest.ending import check_end_of_test
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.fake import SessionState
-from asyncsessiontest.kinds import is_exception
+from asyncsessiontest.kinds import is_exception, is_mapped_class
 from asyncsessiontest.matching import matcher_for
 from asyncsessiontest.recording import ExecutedStatement, History, Operation
 from asyncsessiontest.reprs import safe_repr
@@ -27,6 +28,7 @@ from asyncsessiontest.results import CannedResult, build_result
 from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.session import create_session, release_session
 from asyncsessiontest.statement_assertions import StatementAssertions
+from asyncsessiontest.unitofwork import ADDS, added_objects
 from asyncsessiontest.uow_assertions import UnitOfWorkAssertions
 
 __all__ = ["AsyncSessionMixin", "AsyncSessionTestCase"]
@@ -228,7 +230,11 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         # failure, of which leftovers are usually a consequence. unittest calls this hook for
         # the test method alone, on every Python since 3.8 (the tests check it on each); a
         # wrapper around the method would cost more, in every test, than this one frame.
-        super()._callTestMethod(method)  # type: ignore[misc]
+        try:
+            super()._callTestMethod(method)  # type: ignore[misc]
+        except self.failureException as failure:
+            _note_unused_results(failure, self.__dict__.get("_asyncsessiontest_state"))
+            raise
         check_end_of_test(self)
 
     def _asyncsessiontest_check_end(self) -> None:
@@ -420,6 +426,35 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         ``stream_scalars`` so far, in order (a list of :class:`ExecutedStatement`)."""
         return [op for op in self._asyncsessiontest.history if isinstance(op, ExecutedStatement)]
 
+    def addedObjects(self, entity: Optional[type] = None) -> List[Any]:
+        """Return the objects the code added to the session, in the order added, each once.
+
+        That is every instance given to ``add()``, ``add_all()`` or ``merge()`` (a call that
+        happened: awaited, and not raising), followed by the related objects the save-update
+        cascade brought in with it, as the real session adds them. Use it to check a created
+        object's fields::
+
+            (user,) = self.addedObjects(User)
+            self.assertEqual(user.name, "ann")
+
+        :param entity: only the instances of this mapped class (or its subclasses).
+        :raises TypeError: ``entity`` is not a mapped class.
+        """
+        if entity is not None and not is_mapped_class(entity):
+            raise TypeError(
+                f"addedObjects(): entity must be a mapped class such as User, got "
+                f"{safe_repr(entity)}"
+            )
+        found: Dict[int, Any] = {}
+        for operation in self._asyncsessiontest.history:
+            if operation.method in ADDS and operation.happened:
+                for instance in added_objects(operation):
+                    found.setdefault(id(instance), instance)
+                    state = sa_inspect(instance)
+                    for related, *_ in state.mapper.cascade_iterator("save-update", state):
+                        found.setdefault(id(related), related)
+        return [o for o in found.values() if entity is None or isinstance(o, entity)]
+
     def _asyncsessiontest_add(self, caller: str, answer: Any, statement: Any, times: Any) -> None:
         if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
             raise TypeError(f"{caller}(): times must be a positive int or None, got {times!r}")
@@ -493,6 +528,22 @@ def _check_raisable(exc: Any) -> None:
                 f"addException(): {exc.__name__} cannot be built without arguments, as raising "
                 f"the class would do; give an instance, e.g. self.addException({example})"
             ) from None
+
+
+def _note_unused_results(failure: BaseException, state: Any) -> None:
+    """Add to a failed test's message the results it configured that nothing used: in strict
+    mode the end of the test says so, otherwise a failure such as "None is not <User 1>" would
+    not tell that the route missed."""
+    if not isinstance(state, SessionState) or state.strict or not failure.args:
+        return
+    unused = state.responder.unused()
+    if unused:
+        listed = "\n".join(f"{number}. {answer!r}" for number, answer in enumerate(unused, 1))
+        failure.args = (
+            f"{failure.args[0]}\n\nResults added but never used (did a route miss? strict = "
+            f"True says why):\n{listed}",
+            *failure.args[1:],
+        )
 
 
 def _end_of_test_problems(

@@ -22,10 +22,10 @@ from sqlalchemy.util import greenlet_spawn
 from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.kinds import is_exception, is_orm_instance
+from asyncsessiontest.matching import is_orm_statement
 from asyncsessiontest.ormstate import (
     OrmState,
     expired_reason,
-    is_orm_statement,
     orm_instances,
     require_unique,
 )

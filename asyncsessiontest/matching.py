@@ -27,6 +27,7 @@ __all__ = [
     "SqlTextMatcher",
     "StatementMatcher",
     "TableMatcher",
+    "is_orm_statement",
     "matcher_for",
     "normalise_sql",
     "plain_sql",
@@ -40,6 +41,16 @@ def normalise_sql(sql: str) -> str:
     :param sql: SQL text.
     """
     return " ".join(sql.split()).casefold()
+
+
+def is_orm_statement(statement: Any) -> bool:
+    """Tell whether ``statement`` is ORM-enabled (built from mapped classes and attributes):
+    a real session autoflushes before those, and ``compare()`` tells them from Core ones.
+
+    :param statement: an executed statement.
+    """
+    attributes: Any = getattr(statement, "_propagate_attrs", None)
+    return bool(attributes) and attributes.get("compile_state_plugin") == "orm"
 
 
 def plain_sql(statement: Any) -> str:
@@ -264,6 +275,12 @@ class StatementMatcher(_Matcher):
             return False, f"not a SQLAlchemy statement: {safe_repr(executed)}"
         if not self._same_structure(executed):
             if render(executed, self.dialect) == render(self.statement, self.dialect):
+                if is_orm_statement(executed) == is_orm_statement(self.statement):
+                    return False, (
+                        "the same SQL, built differently: their options differ (loader options "
+                        "such as selectinload(), or execution options), which compare() tells "
+                        "apart"
+                    )
                 return False, (
                     "the same SQL, built differently: compare() tells ORM and Core statements "
                     "apart (select(User.id) is not select(users.c.id))"
@@ -361,7 +378,8 @@ class SqlTextMatcher(_Matcher):
 
 
 class RegexMatcher(_Matcher):
-    """Match statements whose SQL (with placeholders) contains a match of ``pattern``.
+    """Match statements whose SQL (with placeholders) contains a match of ``pattern``, as
+    ``str(statement)`` renders it or on one line, as failure messages show it.
 
     :param pattern: a compiled regular expression, searched with ``pattern.search``.
     """
@@ -374,7 +392,9 @@ class RegexMatcher(_Matcher):
 
         :param executed: the executed statement.
         """
-        if self.pattern.search(plain_sql(executed)):
+        sql = plain_sql(executed)
+        # as str() renders it, or on one line as failure messages show it
+        if self.pattern.search(sql) or self.pattern.search(" ".join(sql.split())):
             return True, ""
         return False, f"no match for {self.pattern.pattern!r} in its SQL"
 

@@ -39,7 +39,7 @@ from asyncsessiontest.matching import plain_sql
 if TYPE_CHECKING:
     from asyncsessiontest.fake import SessionState
 
-__all__ = ["OrmState", "expired_reason", "is_orm_statement", "orm_instances", "require_unique"]
+__all__ = ["OrmState", "expired_reason", "orm_instances", "require_unique"]
 
 # the attribute of the sync session that leads back to its OrmState
 _ORM = "_asyncsessiontest_orm"
@@ -452,15 +452,6 @@ def _has_identity(instance: Any) -> bool:
 
 def _describe(instance: Any) -> str:
     return f"<{type(instance).__name__} at {hex(id(instance))}>"
-
-
-def is_orm_statement(statement: Any) -> bool:
-    """Tell whether ``statement`` is ORM-enabled (a real session autoflushes before those).
-
-    :param statement: an executed statement.
-    """
-    attributes: Any = getattr(statement, "_propagate_attrs", None)
-    return bool(attributes) and attributes.get("compile_state_plugin") == "orm"
 
 
 def _answer_execution(execute_state: Any) -> Any:

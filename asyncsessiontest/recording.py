@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy.sql.elements import ClauseElement
 
-from asyncsessiontest.matching import plain_sql, render
+from asyncsessiontest.matching import render
 from asyncsessiontest.reprs import safe_repr
 
 __all__ = ["STATEMENT_METHODS", "ExecutedStatement", "History", "Operation", "describe_error"]
@@ -155,8 +155,9 @@ class ExecutedStatement(Operation):
         return values
 
     def describe_call(self) -> str:
-        """Return ``method(SQL)`` on one line, with placeholders: cheaper than :attr:`sql`."""
-        return f"{self.method}({' '.join(plain_sql(self.statement).split())})"
+        """Return ``method(SQL)`` on one line, with its values, as the statement lists of
+        failure messages show it."""
+        return f"{self.method}({' '.join(self.sql.split())})"
 
 
 class History(List[Operation]):

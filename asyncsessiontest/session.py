@@ -461,10 +461,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
     def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
         # called by Mock.__call__ at call time; the coroutine it returns runs at await time
         state: SessionState = self.__dict__["_ast_state"]
-        operation = state.history.record(
-            self.__dict__["_ast_member"].name, args, kwargs, True, state.dialect
-        )
-        return self._ast_run(operation)
+        name = self.__dict__["_ast_member"].name
+        operation = state.history.record(name, args, kwargs, True, state.dialect)
+        coroutine: Any = self._ast_run(operation)
+        # what a "never awaited" warning names: the call the code made, not this method
+        coroutine.__qualname__ = coroutine.__name__ = f"session.{name}"
+        return coroutine
 
     async def _ast_run(self, operation: Operation) -> Any:
         operation.awaited = True

@@ -206,16 +206,30 @@ class UnitOfWorkAssertions(_TestCaseBase):
             if op.method in methods and op.happened
             for instance in added_objects(op)
         ]
+        unawaited = [
+            (op.method, instance)
+            for op in self.session_history
+            if op.method in methods and op.is_coroutine and not op.awaited
+            for instance in added_objects(op)
+        ]
         verb = _VERBS[caller]
         problems = []
         for target in wanted:
             if isinstance(target, type):
                 found = any(isinstance(instance, target) for instance in done)
                 name = f"an instance of {target.__name__}"
+                missed = [m for m, instance in unawaited if isinstance(instance, target)]
             else:
                 found = any(instance is target for instance in done)
                 name = safe_repr(target)
+                missed = [m for m, instance in unawaited if instance is target]
             if found != expected:
+                if expected and missed:
+                    problems.append(
+                        f"Expected {name} to be {verb}; {missed[0]}() was called with it but "
+                        f"never awaited: missing await?"
+                    )
+                    continue
                 problems.append(
                     f"Expected {name} to be {verb}; it was not {verb}."
                     if expected
