@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
+from asyncsessiontest.keys import KeyAssigner
 from asyncsessiontest.kinds import is_exception, is_orm_instance
 from asyncsessiontest.matching import is_orm_statement
 from asyncsessiontest.ormstate import (
@@ -35,9 +36,6 @@ from asyncsessiontest.routing import ObjectStore, Responder
 from asyncsessiontest.shape import shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
 from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
-
-if TYPE_CHECKING:
-    from asyncsessiontest.keys import KeyAssigner
 
 __all__ = ["BEHAVIOURS", "Behaviour", "SessionState"]
 
@@ -111,12 +109,7 @@ class SessionState:
         self.expire_on_commit = expire_on_commit
         self.check_implicit_io = check_implicit_io
         self._orm: Optional[OrmState] = None
-        self.keys: Optional[KeyAssigner] = None
-        if assign_primary_keys:
-            # imported on first use, as few suites need it: each module costs ~0.1 ms of import
-            from asyncsessiontest.keys import KeyAssigner
-
-            self.keys = KeyAssigner()
+        self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
 
     def set_expire_on_commit(self, expire: bool) -> None:
         """Expire (or not) the session's instances on commit from now on.
