@@ -31,6 +31,8 @@ from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.schema import Column
+from sqlalchemy.sql.selectable import Select, TableClause
 from sqlalchemy.util import await_only
 
 from asyncsessiontest.keys import assignable
@@ -489,6 +491,9 @@ def _is_test_frame(frame: Any) -> bool:
 
 # -- what a statement loads -----------------------------------------------------------------------
 
+_SCHEMA_OBJECTS = (Column, TableClause)
+# identities of the tables and columns a cache key below names -> those objects
+_ALIVE: Dict[Tuple[int, ...], Tuple[Any, ...]] = {}
 # (statement structure, mapper, path) -> what the statement loads of those objects; the key holds
 # no bound values, so the cache keeps no statement's values alive
 _LOADED: Dict[Any, Tuple[Set[str], Dict[str, str]]] = {}
@@ -497,9 +502,19 @@ _NEEDS_UNIQUE: Dict[Any, bool] = {}
 
 
 def _structure(statement: Any) -> Any:
-    """Return what a statement's loading depends on (its cache key without values), or None."""
+    """Return what a statement's loading depends on, as a dict key, or None."""
     if statement is None or not getattr(statement, "is_select", False):
         return None
+    if isinstance(statement, Select) and not statement._with_options:
+        columns = tuple(statement._raw_columns)
+        if all(isinstance(column, _SCHEMA_OBJECTS) for column in columns):
+            # without loader options, what a select of entities loads follows from the
+            # mapping alone: the identities of its tables and columns serve, ~30x cheaper
+            # than a cache key; kept alive, so that no other object takes their identities
+            identities = tuple(map(id, columns))
+            if identities not in _ALIVE:
+                _remember(_ALIVE, identities, columns)
+            return ("mapping", identities)
     try:
         return statement._generate_cache_key().key  # memoized on the statement by SQLAlchemy
     except Exception:  # a construct that does not support caching
@@ -549,7 +564,9 @@ def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str],
 
 def _remember(cache: Dict[Any, Any], key: Any, value: Any) -> None:
     if len(cache) > 10_000:
-        cache.clear()
+        # together: a key of one may name objects only another keeps alive
+        for each in (_LOADED, _NEEDS_UNIQUE, _ALIVE):
+            each.clear()
     cache[key] = value
 
 

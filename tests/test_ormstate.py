@@ -305,6 +305,8 @@ class SqlalchemyPrivateNamesTest(unittest.TestCase):
         self.assertIn("multi_row_eager_loaders", dir(statement.compile().compile_state))
         self.assertTrue(hasattr(mapper, "_path_registry"))
         self.assertTrue(hasattr(statement, "_propagate_attrs"))
+        self.assertEqual(len(statement._with_options), 1)
+        self.assertEqual(len(select(Customer)._raw_columns), 1)
 
     def test_a_result_refusing_rows_without_unique(self):
         from sqlalchemy.orm import joinedload
