@@ -506,7 +506,7 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
 # Instance attributes a class-level spec cannot know (or would make truthy MagicMocks of),
 # built on first access with plausible values of a fresh session.
 _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
-    "info": lambda session, state: {},
+    "info": lambda session, state: state.orm.sync.info,  # as AsyncSession.info is
     "is_active": lambda session, state: True,
     "sync_session": lambda session, state: state.orm.sync,
     "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),

@@ -79,6 +79,11 @@ class SyncSessionTest(AsyncSessionTestCase):
 
         self.assertEqual(run_tests(Inner("test")).exceptions, {})
 
+    def test_info_is_the_sync_sessions_as_on_a_real_async_session(self):
+        self.session.info["tenant"] = 7
+        self.assertIs(self.session.info, self.session.sync_session.info)
+        self.assertEqual(self.session.sync_session.info, {"tenant": 7})
+
     def test_new_dirty_deleted_and_the_identity_map_are_the_sessions_own(self):
         customer = Customer(id=1, name="ada")
         self.session.add(customer)
