@@ -14,6 +14,7 @@ import inspect
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
@@ -37,7 +38,10 @@ from asyncsessiontest.shape import shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
 from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
-__all__ = ["BEHAVIOURS", "Behaviour", "SessionState"]
+__all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState"]
+
+RUN_IN_GREENLET = frozenset({"delete", "run_sync"})
+"""The methods whose behaviour runs sync session code in a greenlet: a coroutine to await."""
 
 # hides this module's frames from failure tracebacks (strict mode fails from here), so they
 # point at the user's line
@@ -380,6 +384,8 @@ class SessionState:
         if orm is not None:
             in_session = orm.sync.identity_map.get(identity_key(entity, ident))
             if in_session is not None:
+                if sa_inspect(in_session).expired:
+                    orm.refresh(in_session, None)  # a real get() reloads an expired object
                 return in_session
         if found is not None:
             self.orm.adopt([found], None)
@@ -424,14 +430,15 @@ def _on_sync(name: str) -> Behaviour:
     return call
 
 
-def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     instance = args[0] if args else kwargs["instance"]
     sync = state.orm.sync
     if instance in sync.new:
         # kept pending for want of a primary key: production would have one, and delete it
         sync.expunge(instance)
         return
-    sync.delete(instance)
+    # in a greenlet, as AsyncSession.delete() runs it: a delete cascade may load collections
+    await greenlet_spawn(sync.delete, instance)
 
 
 def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:

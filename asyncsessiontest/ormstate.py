@@ -53,8 +53,8 @@ def sa_inspect(instance: Any) -> Any:
 
 # frames of these packages are not the code that read an attribute
 _PACKAGE_DIRECTORIES = (
-    os.path.dirname(os.path.abspath(__file__)),
-    os.path.dirname(os.path.abspath(sqlalchemy.__file__)),
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(sqlalchemy.__file__)) + os.sep,
 )
 
 
@@ -142,9 +142,10 @@ class OrmState:
     ) -> None:
         self.state = state
         self.check_implicit_io = check_implicit_io
-        self.sync: Session = sync_class_for(state.session_class)(
-            bind=_no_io_engine(), expire_on_commit=expire_on_commit
-        )
+        options: Dict[str, Any] = {"expire_on_commit": expire_on_commit}
+        if sqlalchemy.__version__.startswith("1."):
+            options["future"] = True  # as AsyncSession makes its sync session on 1.4
+        self.sync: Session = sync_class_for(state.session_class)(bind=_no_io_engine(), **options)
         setattr(self.sync, _ORM, self)
         self.held: Dict[int, Dict[str, Any]] = {}
         """id(object) -> the attribute values it held when they were last loaded."""
@@ -179,6 +180,11 @@ class OrmState:
 
     def _adopt(self, instance: Any, statement: Any, path: Any) -> None:
         instance_state = sa_inspect(instance)
+        if instance_state.session_id is None and instance_state.key is not None:
+            if id(instance) in self.objects and instance_state.key not in self.sync.identity_map:
+                # detached by a close() of this session: loaded again, as a new object would be
+                self.sync.add(instance)
+            return
         if instance_state.session_id is not None or instance_state.key is not None:
             return  # already in a session (this one: identity-mapped, loaded as it is)
         mapper = instance_state.mapper
@@ -289,7 +295,8 @@ class OrmState:
             )
         mapper = instance_state.mapper
         names = list(attribute_names if attribute_names is not None else mapper.attrs.keys())
-        held = self.held.setdefault(id(instance), {})
+        self._hold(instance)  # the values it had before any change not flushed
+        held = self.held[id(instance)]
         fresh = self._routed_copy(instance)
         if fresh is not None:
             values = sa_inspect(fresh).dict
@@ -300,10 +307,16 @@ class OrmState:
         for key in names:
             self.why_unloaded.pop((id(instance), key), None)  # loaded now
         for key in names:
-            if key in instance_state.unloaded:
-                prop = mapper.attrs[key]
+            prop = mapper.attrs[key]
+            if key in instance_state.unloaded or key in instance_state.committed_state:
+                # an unloaded attribute, or one a change not flushed holds: reloaded
                 default: Any = ([] if prop.uselist else None) if hasattr(prop, "uselist") else None
                 set_committed_value(instance, key, held.get(key, default))
+        # what a refresh's load does to the object's state: all of it, or the names loaded
+        if attribute_names is None:
+            instance_state._commit_all(instance_state.dict, self.sync.identity_map)
+        else:
+            instance_state._commit(instance_state.dict, names)
 
     def _routed_copy(self, instance: Any) -> Any:
         """Return the object a route answers the select of ``instance`` by its key with, if any."""
@@ -343,7 +356,17 @@ class OrmState:
             self._hold(instance)
 
     def _hold(self, instance: Any) -> None:
-        self.held.setdefault(id(instance), {}).update(sa_inspect(instance).dict)
+        instance_state = sa_inspect(instance)
+        values = dict(instance_state.dict)
+        # a change not flushed is what a rollback, an expire() or a refresh() discards: the
+        # value the object holds afterwards is the one it had before the change
+        columns = instance_state.mapper.column_attrs
+        for key in list(instance_state.committed_state):
+            if key in values and key in columns:
+                before = instance_state.attrs[key].history.deleted
+                if before:  # empty when nothing was loaded before the change
+                    values[key] = before[0]
+        self.held.setdefault(id(instance), {}).update(values)
 
     def expired(self, instances: Optional[Iterable[Any]], reason: str) -> None:
         """Note why ``instances`` (None: all of the session's) lost their loaded values.
@@ -486,6 +509,11 @@ def _reader() -> Tuple[Any, Optional[str], Any]:
 def _is_test_frame(frame: Any) -> bool:
     """Tell whether ``frame`` runs a method of a TestCase: the test's own code, not the code
     under test."""
+    # a comprehension, generator expression or lambda in a test method is the method's code
+    while frame is not None and frame.f_code.co_name.startswith("<") and (
+        frame.f_code.co_name != "<module>"
+    ):
+        frame = frame.f_back
     return frame is not None and isinstance(frame.f_locals.get("self"), unittest.TestCase)
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult, AsyncScalarResult
 from sqlalchemy.util import immutabledict
 
-from asyncsessiontest.fake import BEHAVIOURS, SessionState
+from asyncsessiontest.fake import BEHAVIOURS, RUN_IN_GREENLET, SessionState
 from asyncsessiontest.recording import Operation
 from asyncsessiontest.shape import ASYNC, SYNC, Member
 
@@ -476,10 +476,10 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
             if self._ast_untouched():
                 # in debug mode each coroutine made costs ~3 us: no second one for the default
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
-                if operation.method == "run_sync":
-                    answer = await answer
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
+            if operation.method in RUN_IN_GREENLET and inspect.iscoroutine(answer):
+                answer = await answer  # the behaviour runs sync session code in a greenlet
         except BaseException as error:
             state.await_failed(operation, error)
             raise

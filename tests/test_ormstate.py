@@ -184,6 +184,22 @@ class TheTestsOwnReadsTest(AsyncSessionTestCase):
         self.assertEqual(customer.name, "bob")  # the test's own read: no error
         self.assertEqual(inspect(customer).expired_attributes, set())
 
+    async def test_comprehensions_generators_and_lambdas_of_the_test_read_too(self):
+        customers = [Customer(id=1, name="ada"), Customer(id=2, name="bob")]
+        self.addResult(customers)
+        loaded = (await self.session.scalars(select(Customer))).all()
+        await self.session.commit()
+        self.assertEqual([customer.name for customer in loaded], ["ada", "bob"])
+        self.assertEqual(sorted(customer.name for customer in loaded), ["ada", "bob"])
+        self.assertEqual(list(map(lambda customer: customer.name, loaded)), ["ada", "bob"])
+
+    async def test_after_a_rollback_the_test_reads_the_values_from_before_the_change(self):
+        customer = Customer(id=1, name="ada")
+        self.addResult([customer])
+        (await self.session.execute(select(Customer))).scalar_one().name = "changed"
+        await self.session.rollback()
+        self.assertEqual(customer.name, "ada")
+
     async def test_the_test_reads_a_relationship_the_code_did_not_load(self):
         customer = Customer(id=1, name="ada", orders=[Purchase(id=10, item="book")])
         self.addResult([customer])
@@ -300,6 +316,9 @@ class SqlalchemyPrivateNamesTest(unittest.TestCase):
         for name in ("_register_persistent", "_remove_newly_deleted", "_is_clean"):
             with self.subTest(name=name):
                 self.assertTrue(callable(getattr(Session, name, None)), name)
+        for name in ("_commit", "_commit_all"):
+            with self.subTest(name=name):
+                self.assertTrue(callable(getattr(inspect(Customer(id=1)), name, None)), name)
 
     def test_loader_strategies_of_a_compiled_statement(self):
         statement = select(Customer).options(selectinload(Customer.orders))

@@ -63,10 +63,29 @@ class Label(Base):
     text = Column(String, server_default="plain")
 
 
+class Shelf(Base):
+    __tablename__ = "shelves"
+
+    id = Column(Integer, primary_key=True)
+    books = relationship("Book", cascade="all, delete-orphan")
+
+
+class Book(Base):
+    __tablename__ = "books"
+
+    id = Column(Integer, primary_key=True)
+    shelf_id = Column(Integer, ForeignKey("shelves.id"))
+
+
 def seed_rows():
-    """The rows both sessions start from: a customer with one purchase."""
+    """The rows both sessions start from: a customer with one purchase, a shelf with a book."""
     customer = Customer(id=1, name="ada", active=True)
-    return [customer, Purchase(id=10, customer_id=1, item="book")]
+    return [
+        customer,
+        Purchase(id=10, customer_id=1, item="book"),
+        Shelf(id=1),
+        Book(id=1, shelf_id=1),
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -234,6 +253,42 @@ async def reads_after_a_begin_block(session):
     return customer.name
 
 
+async def refreshes_away_a_change(session):
+    customer = await load_customer(session)
+    customer.name = "changed"
+    await session.refresh(customer)
+    return (customer.name, customer in session.dirty)
+
+
+async def gets_after_commit(session):
+    customer = await load_customer(session)
+    customer.name = "bob"
+    await session.commit()
+    again = await session.get(Customer, 1)
+    return (again is customer, again.name)
+
+
+async def deletes_with_a_delete_cascade(session):
+    shelf = (await session.execute(select(Shelf).where(Shelf.id == 1))).scalar_one()
+    await session.delete(shelf)
+    await session.flush()
+    return inspect(shelf).deleted
+
+
+async def relates_a_new_object_to_a_loaded_one(session):
+    customer = await load_customer(session)
+    purchase = Purchase(id=30, customer=customer)
+    return purchase in session  # no backref cascade, as in SQLAlchemy 2.0 (and 1.4 future)
+
+
+async def loads_again_after_close(session):
+    await load_customer(session)
+    await session.close()
+    customer = await load_customer(session)
+    customer.name = "changed"
+    return (customer in session, customer in session.dirty)
+
+
 async def runs_sync_code(session):
     def work(sync_session):
         names = sync_session.execute(select(Customer.name)).scalars().all()
@@ -343,6 +398,26 @@ class OrmStateParityTest(AsyncSessionTestCase):
         await self.assertSameOutcome(
             reads_after_a_begin_block, ("raises", MissingGreenlet, MISSING_GREENLET)
         )
+
+    async def test_refresh_discards_a_change_not_flushed(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(refreshes_away_a_change, ("value", ("ada", False)))
+
+    async def test_get_after_commit_reloads_the_object(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(gets_after_commit, ("value", (True, "bob")))
+
+    async def test_a_delete_cascade_loads_what_it_deletes(self):
+        self.addResult([Shelf(id=1)])
+        await self.assertSameOutcome(deletes_with_a_delete_cascade, ("value", True))
+
+    async def test_no_backref_cascade_of_a_new_object(self):
+        self.addResult([self.canned()])
+        await self.assertSameOutcome(relates_a_new_object_to_a_loaded_one, ("value", False))
+
+    async def test_objects_loaded_after_a_close_are_in_the_session(self):
+        self.addResult([self.canned()], times=2)
+        await self.assertSameOutcome(loads_again_after_close, ("value", (True, True)))
 
     async def test_run_sync_runs_on_a_real_session_answered_by_the_routes(self):
         self.addResult(["ada"], statement=select(Customer.name))
