@@ -200,6 +200,8 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             self.asyncio_debug,
             self.check_awaited,
             self.assign_primary_keys,
+            self.expire_on_commit,
+            self.check_implicit_io,
             self.sql_dialect,
         )
         try:  # checked once per class and settings: one dict lookup per test
@@ -627,14 +629,22 @@ def _event_loop_of_this_test(test: Any) -> asyncio.AbstractEventLoop:
 
 # (test class, its settings, in setUp's order) -> the dialect they give: checked once each
 _CHECKED_SETTINGS: Dict[Any, Any] = {}
-_FLAGS = ("strict", "asyncio_debug", "check_awaited", "assign_primary_keys")
+_FLAGS = (
+    "strict",
+    "asyncio_debug",
+    "check_awaited",
+    "assign_primary_keys",
+    "expire_on_commit",
+    "check_implicit_io",
+)
 
 
 def _check_settings(settings: Any) -> Any:
     """Check a test class's settings (the mixin's class attributes) and return the dialect.
 
     :param settings: the test class, then the values of session_class, strict, asyncio_debug,
-        check_awaited, assign_primary_keys and sql_dialect.
+        check_awaited, assign_primary_keys, expire_on_commit, check_implicit_io and
+        sql_dialect.
     :raises TypeError: a value has the wrong type.
     :raises ValueError: sql_dialect names no dialect.
     """

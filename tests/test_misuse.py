@@ -433,7 +433,15 @@ class ClassAttributeTest(unittest.TestCase):
         return result.exceptions["test_it"]
 
     def test_a_flag_that_is_not_a_bool_is_refused_naming_it_and_the_class(self):
-        for name in ("strict", "asyncio_debug", "check_awaited", "assign_primary_keys"):
+        flags = (
+            "strict",
+            "asyncio_debug",
+            "check_awaited",
+            "assign_primary_keys",
+            "expire_on_commit",
+            "check_implicit_io",
+        )
+        for name in flags:
             for value, shown in (("no", "'no' (str)"), (0, "0 (int)"), (None, "None (NoneType)")):
                 with self.subTest(name=name, value=value):
                     error = self.error_of(**{name: value})
@@ -481,6 +489,8 @@ class ClassAttributeTest(unittest.TestCase):
             async def test_c(self):
                 pass
 
+        # a full cache is emptied: start with an empty one, whatever ran before in this process
+        case_module._CHECKED_SETTINGS.clear()
         with mock.patch.object(
             case_module, "_check_settings", wraps=case_module._check_settings
         ) as check:
