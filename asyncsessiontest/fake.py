@@ -23,7 +23,7 @@ from sqlalchemy.util import greenlet_spawn
 from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.keys import KeyAssigner
-from asyncsessiontest.kinds import is_exception, is_orm_instance
+from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import is_orm_statement
 from asyncsessiontest.ormstate import (
     OrmState,
@@ -129,7 +129,7 @@ class SessionState:
         """The real sync session holding the instances, made on first use."""
         orm = self._orm
         if orm is None:
-            orm = self._orm = OrmState(self, self.expire_on_commit, self.check_implicit_io)
+            orm = self._orm = OrmState(self)
         return orm
 
     @property
@@ -362,7 +362,7 @@ class SessionState:
             self.unmatched.append(message)
             raise self.failure_exception(message)
         if answer is not None and not getattr(statement, "is_dml", False):
-            instances = orm_instances(answer._canned_rows, is_orm_instance)
+            instances = orm_instances(answer._canned_rows)
             if instances:
                 # canned objects come back as the statement would have loaded them
                 self.orm.adopt(instances, statement)
@@ -443,10 +443,10 @@ async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
 
 def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     orm = state.orm
-    orm.hold_loaded_values()
     instance = args[0] if args else kwargs["instance"]
     if instance in orm.sync.new:
         return  # kept pending for want of a primary key: production would have one
+    orm.hold(instance)  # only the object expired: its values, for the test's own reads
     orm.sync.expire(*args, **kwargs)
     orm.expired([instance], expired_reason("expire()", len(state.history)))
 

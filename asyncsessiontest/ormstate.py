@@ -36,6 +36,7 @@ from sqlalchemy.sql.selectable import Select, TableClause
 from sqlalchemy.util import await_only
 
 from asyncsessiontest.keys import assignable
+from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import plain_sql
 
 if TYPE_CHECKING:
@@ -132,17 +133,13 @@ def sync_class_for(session_class: type) -> type:
 class OrmState:
     """One test's real sync session and what the mock knows about its objects.
 
-    :param state: the session state it belongs to.
-    :param expire_on_commit: as ``Session(expire_on_commit=...)``.
-    :param check_implicit_io: make the code under test's implicit loads raise.
+    :param state: the session state it belongs to (its ``expire_on_commit`` and
+        ``check_implicit_io`` say how the session behaves).
     """
 
-    def __init__(
-        self, state: SessionState, expire_on_commit: bool, check_implicit_io: bool
-    ) -> None:
+    def __init__(self, state: SessionState) -> None:
         self.state = state
-        self.check_implicit_io = check_implicit_io
-        options: Dict[str, Any] = {"expire_on_commit": expire_on_commit}
+        options: Dict[str, Any] = {"expire_on_commit": state.expire_on_commit}
         if sqlalchemy.__version__.startswith("1."):
             options["future"] = True  # as AsyncSession makes its sync session on 1.4
         self.sync: Session = sync_class_for(state.session_class)(bind=_no_io_engine(), **options)
@@ -295,7 +292,7 @@ class OrmState:
             )
         mapper = instance_state.mapper
         names = list(attribute_names if attribute_names is not None else mapper.attrs.keys())
-        self._hold(instance)  # the values it had before any change not flushed
+        self.hold(instance)  # the values it had before any change not flushed
         held = self.held[id(instance)]
         fresh = self._routed_copy(instance)
         if fresh is not None:
@@ -353,9 +350,13 @@ class OrmState:
     def hold_loaded_values(self) -> None:
         """Remember every loaded value of the session's objects, before something expires them."""
         for instance in list(self.sync.identity_map.values()):
-            self._hold(instance)
+            self.hold(instance)
 
-    def _hold(self, instance: Any) -> None:
+    def hold(self, instance: Any) -> None:
+        """Remember the values ``instance`` holds, before something expires it.
+
+        :param instance: an ORM instance in the session.
+        """
         instance_state = sa_inspect(instance)
         values = dict(instance_state.dict)
         # a change not flushed is what a rollback, an expire() or a refresh() discards: the
@@ -400,7 +401,7 @@ class OrmState:
     def implicit_load(self, execute_state: Any) -> Any:
         """Answer a load the ORM started by itself (see the module's docstring)."""
         instance, key, reader = _reader()
-        serve = not self.check_implicit_io or _is_test_frame(reader)
+        serve = not self.state.check_implicit_io or _is_test_frame(reader)
         lazy = self.raising.get((id(instance), key or ""))
         if lazy is not None and not serve and execute_state.is_relationship_load:
             # what the raise loader of a raiseload() option raises, in SQLAlchemy's words
@@ -739,10 +740,9 @@ def _synchronize_foreign_keys(instance_state: Any) -> None:
                         setattr(child, child_mapper.get_property_by_column(remote).key, value)
 
 
-def orm_instances(rows: Iterable[Tuple[Any, ...]], is_instance: Callable[[Any], bool]) -> List[Any]:
+def orm_instances(rows: Iterable[Tuple[Any, ...]]) -> List[Any]:
     """Return the ORM instances among a canned result's rows.
 
     :param rows: the rows, as tuples.
-    :param is_instance: tells an ORM instance.
     """
-    return [value for row in rows for value in row if is_instance(value)]
+    return [value for row in rows for value in row if is_orm_instance(value)]
