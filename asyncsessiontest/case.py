@@ -10,12 +10,14 @@ import unittest.mock
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Sequence, TypeVar
 
+from sqlalchemy import MetaData
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from asyncsessiontest.database import DatabaseSessionState, database_url_for
 from asyncsessiontest.ending import check_end_of_test
 from asyncsessiontest.errors import SessionNotSetUpError
 from asyncsessiontest.factory import SessionFactoryStandIn
@@ -185,6 +187,25 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
     dialect (what ``str(statement)`` uses)."""
 
+    database_url: ClassVar[Optional[str]] = None
+    """Run the class's tests on this database instead of the mock (database mode).
+
+    A SQLAlchemy URL with an async driver, e.g. ``"sqlite+aiosqlite://"`` (a new in-memory
+    database for each test) or ``"postgresql+asyncpg://user@host/db"``. ``self.session`` stays
+    the same mock, with the same records and assertions, in front of a real ``AsyncSession`` on
+    a connection whose outer transaction is rolled back when the test ends. Canned results
+    become claims the database must confirm; ``addObject`` inserts its instances as rows. See
+    "Running the same tests on a real database" in the docs. None (the default): the mock, or
+    the database :envvar:`ASYNCSESSIONTEST_DATABASE_URL` names, for a class with
+    :attr:`metadata`.
+    """
+
+    metadata: ClassVar[Optional[MetaData]] = None
+    """The schema database mode creates (once per database and process), e.g.
+    ``Base.metadata``. A class with it runs on the database
+    :envvar:`ASYNCSESSIONTEST_DATABASE_URL` names when that is set and the class has no
+    :attr:`database_url` of its own."""
+
     _asyncsessiontest_state: Any
 
     def setUp(self) -> None:
@@ -203,6 +224,8 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             self.expire_on_commit,
             self.check_implicit_io,
             self.sql_dialect,
+            self.database_url,
+            self.metadata,
         )
         try:  # checked once per class and settings: one dict lookup per test
             dialect = _CHECKED_SETTINGS[settings]
@@ -210,20 +233,32 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             dialect = _MISSING
         if dialect is _MISSING:  # checked out of the except block: its errors stand alone
             dialect = _check_settings(settings)
-        state = SessionState(
-            self.session_class,
-            strict=self.strict,
-            dialect=dialect,
-            failure_exception=self.failureException,
-            assign_primary_keys=self.assign_primary_keys,
-            expire_on_commit=self.expire_on_commit,
-            check_implicit_io=self.check_implicit_io,
-        )
+        options: Dict[str, Any] = {
+            "strict": self.strict,
+            "dialect": dialect,
+            "failure_exception": self.failureException,
+            "assign_primary_keys": self.assign_primary_keys,
+            "expire_on_commit": self.expire_on_commit,
+            "check_implicit_io": self.check_implicit_io,
+        }
+        database_url = database_url_for(self.database_url, self.metadata)
+        state: SessionState
+        if database_url is None:
+            state = SessionState(self.session_class, **options)
+        else:
+            state = DatabaseSessionState(
+                self.session_class, database_url, self.metadata, **options
+            )
         create_session(state)
         self._asyncsessiontest_state = state
         self.addCleanup(self._asyncsessiontest_finish)
         if not self.asyncio_debug:
             _event_loop_of_this_test(self).set_debug(False)
+        if isinstance(state, DatabaseSessionState):
+            # the loop is not running yet: connect now, so that setUp() and everything after
+            # it find the session on its database (closed after the test's own cleanups)
+            self.addAsyncCleanup(state.close)  # type: ignore[attr-defined]
+            _event_loop_of_this_test(self).run_until_complete(state.open())
         super().setUp()
 
     def _callTestMethod(self, method: Any) -> None:
@@ -410,7 +445,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             instance added (of the same class or one it inherits from).
         """
         _refuse_class_call(self, "addObject")
-        self._asyncsessiontest.objects.add(instances)
+        self._asyncsessiontest.add_objects(instances)
 
     # -- what happened ---------------------------------------------------------------------------
 
@@ -468,7 +503,7 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             if statement is None
             else matcher_for(statement, f"{caller}(): statement", state.dialect)
         )
-        state.responder.add(CannedAnswer(answer, matcher, times))
+        state.add_answer(CannedAnswer(answer, matcher, times))
 
     @property
     def session(self) -> Any:
@@ -552,6 +587,7 @@ def _end_of_test_problems(
     state: SessionState, check_awaited: bool, counters: Optional[List[Any]]
 ) -> List[str]:
     problems = [f"Strict mode: {explanation}" for explanation in state.unmatched]
+    problems += [f"Database mode: {explanation}" for explanation in state.contradicted]
     if counters:
         problems += [counter.never_entered() for counter in counters if not counter.entered]
     if state.strict:
@@ -643,12 +679,12 @@ def _check_settings(settings: Any) -> Any:
     """Check a test class's settings (the mixin's class attributes) and return the dialect.
 
     :param settings: the test class, then the values of session_class, strict, asyncio_debug,
-        check_awaited, assign_primary_keys, expire_on_commit, check_implicit_io and
-        sql_dialect.
+        check_awaited, assign_primary_keys, expire_on_commit, check_implicit_io,
+        sql_dialect, database_url and metadata.
     :raises TypeError: a value has the wrong type.
     :raises ValueError: sql_dialect names no dialect.
     """
-    test_class, session_class, *flags, sql_dialect = settings
+    test_class, session_class, *flags, sql_dialect, database_url, metadata = settings
     owner = test_class.__name__
     if not (isinstance(session_class, type) and issubclass(session_class, AsyncSession)):
         raise TypeError(
@@ -661,6 +697,16 @@ def _check_settings(settings: Any) -> Any:
                 f"{owner}.{name} must be True or False, got {safe_repr(value)} "
                 f"({type(value).__name__})"
             )
+    if database_url is not None and not isinstance(database_url, str):
+        raise TypeError(
+            f"{owner}.database_url must be a database URL string such as "
+            f"'sqlite+aiosqlite://', or None; got {safe_repr(database_url)}"
+        )
+    if metadata is not None and not isinstance(metadata, MetaData):
+        raise TypeError(
+            f"{owner}.metadata must be a MetaData such as Base.metadata, or None; "
+            f"got {safe_repr(metadata)}"
+        )
     dialect = _resolve_dialect(sql_dialect, owner)
     try:
         if len(_CHECKED_SETTINGS) > 1_000:

@@ -78,6 +78,15 @@ class SessionState:
     :raises TypeError: ``session_class`` is not ``AsyncSession`` or a subclass of it.
     """
 
+    behaviours: Dict[str, Behaviour]
+    """What each method does while the user has not configured it (:data:`BEHAVIOURS`)."""
+
+    awaited_answers: frozenset = RUN_IN_GREENLET
+    """The methods whose behaviour returns a coroutine, which the awaited call awaits."""
+
+    real: Optional[AsyncSession] = None
+    """The real session behind the mock, in database mode (:mod:`asyncsessiontest.database`)."""
+
     def __init__(
         self,
         session_class: type,
@@ -105,6 +114,8 @@ class SessionState:
         self.objects = ObjectStore()
         self.unmatched: List[str] = []
         """Strict mode: the explanation of each execution nothing answered."""
+        self.contradicted: List[str] = []
+        """Database mode: the explanation of each canned answer the database contradicted."""
         self.history = History()
         self.failed_flush: Optional[BaseException] = None
         """The error of a failed commit() or flush() not yet followed by rollback()."""
@@ -131,6 +142,27 @@ class SessionState:
         if orm is None:
             orm = self._orm = OrmState(self)
         return orm
+
+    @property
+    def sync_session(self) -> Any:
+        """The real sync ``Session`` that holds the session's instances."""
+        return self.orm.sync
+
+    def add_objects(self, instances: Any) -> None:
+        """Make ``instances`` findable by ``get()`` (``addObject``).
+
+        :param instances: ORM instances with their primary keys set.
+        :raises TypeError: one of them is not an ORM instance.
+        :raises ValueError: one of them has no primary key, or that of another one.
+        """
+        self.objects.add(instances)
+
+    def add_answer(self, answer: Any) -> None:
+        """Route or queue a configured answer (``addResult``, ``addException``).
+
+        :param answer: a :class:`~asyncsessiontest.routing.CannedAnswer`.
+        """
+        self.responder.add(answer)
 
     @property
     def session(self) -> Any:
@@ -507,3 +539,4 @@ for _name in (
 ):  # fmt: skip
     BEHAVIOURS[_name] = _returns_none
 BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+SessionState.behaviours = BEHAVIOURS

@@ -42,7 +42,14 @@ from asyncsessiontest.matching import plain_sql
 if TYPE_CHECKING:
     from asyncsessiontest.fake import SessionState
 
-__all__ = ["OrmState", "expired_reason", "orm_instances", "require_unique"]
+__all__ = [
+    "HeldValues",
+    "OrmState",
+    "expired_reason",
+    "has_order_by",
+    "orm_instances",
+    "require_unique",
+]
 
 # the attribute of the sync session that leads back to its OrmState
 _ORM = "_asyncsessiontest_orm"
@@ -251,7 +258,7 @@ class OrmState:
         if keys is not None:
             keys.assign(state.obj() for state in new)
         for instance_state in new + dirty:
-            _synchronize_foreign_keys(instance_state)
+            synchronize_foreign_keys(instance_state)
         persisted = {state for state in new if _has_identity(state.obj())}
         persisted.update(dirty)
         if not sync.in_transaction():
@@ -357,17 +364,7 @@ class OrmState:
 
         :param instance: an ORM instance in the session.
         """
-        instance_state = sa_inspect(instance)
-        values = dict(instance_state.dict)
-        # a change not flushed is what a rollback, an expire() or a refresh() discards: the
-        # value the object holds afterwards is the one it had before the change
-        columns = instance_state.mapper.column_attrs
-        for key in list(instance_state.committed_state):
-            if key in values and key in columns:
-                before = instance_state.attrs[key].history.deleted
-                if before:  # empty when nothing was loaded before the change
-                    values[key] = before[0]
-        self.held.setdefault(id(instance), {}).update(values)
+        self.held.setdefault(id(instance), {}).update(_values_to_hold(instance))
 
     def expired(self, instances: Optional[Iterable[Any]], reason: str) -> None:
         """Note why ``instances`` (None: all of the session's) lost their loaded values.
@@ -435,13 +432,7 @@ class OrmState:
         target = refresh.obj() if refresh is not None else instance
         if target is None:
             return make_result([])
-        instance_state = sa_inspect(target)
-        held = self.held.get(id(target), {})
-        for key in list(instance_state.unloaded):
-            prop = instance_state.mapper.attrs[key]
-            if not hasattr(prop, "columns"):
-                continue
-            set_committed_value(target, key, held.get(key))
+        _load_held_columns(target, self.held.get(id(target), {}))
         return make_result([target])
 
     def _explain(self, instance: Any, key: Optional[str]) -> str:
@@ -470,6 +461,119 @@ class OrmState:
                 f"must set expire_on_commit=False"
             )
         return f"asyncsessiontest: {name} of {which} was {why}; production code must {fix}."
+
+
+class HeldValues:
+    """Database mode's memory of what its objects held, for the test's own reads.
+
+    In database mode the real session does the real thing: the code under test reading an
+    expired attribute gets the real ``MissingGreenlet``. The test's own methods read what the
+    objects held instead, exactly as in mock mode, so that one test passes in both modes: the
+    values are held before each commit expires them (``after_commit``), before a rollback, an
+    ``expire()`` or a close, and an implicit load started by a test method is answered from
+    them (``do_orm_execute``).
+
+    :param sync: the real session's sync ``Session``.
+    """
+
+    def __init__(self, sync: Session) -> None:
+        self.sync = sync
+        self.held: Dict[int, Dict[str, Any]] = {}
+        """id(object) -> the attribute values it held when they were last loaded."""
+        self.objects: Dict[int, Any] = {}
+        """id(object) -> every object whose values were held, until the test ends."""
+        event.listen(sync, "do_orm_execute", self._serve_test_read)
+        event.listen(sync, "after_commit", self._after_commit)
+
+    def hold(self, instances: Iterable[Any]) -> None:
+        """Remember the values ``instances`` hold, before something expires them.
+
+        :param instances: ORM instances.
+        """
+        for instance in instances:
+            self.objects[id(instance)] = instance
+            self.held.setdefault(id(instance), {}).update(_values_to_hold(instance))
+
+    def hold_all(self) -> None:
+        """Remember the values of every object in the session."""
+        self.hold(list(self.sync.identity_map.values()))
+
+    def _after_commit(self, session: Session) -> None:
+        # after the commit's flush, before expire_on_commit expires the objects
+        self.hold_all()
+
+    def fill_unloaded(self) -> None:
+        """Give every held object back the values it held where they are no longer loaded
+        (after the session closed, its objects are detached and cannot load)."""
+        for instance in list(self.objects.values()):
+            instance_state = sa_inspect(instance)
+            held = self.held.get(id(instance), {})
+            for key in instance_state.unloaded:
+                if key in held:
+                    instance_state.dict[key] = held[key]
+
+    def release(self) -> None:
+        """Send every held object out of the session as a transient one with its values."""
+        self.fill_unloaded()
+        for instance in self.objects.values():
+            instance_state = sa_inspect(instance)
+            if instance_state.key is not None or instance_state.session_id is not None:
+                make_transient(instance)
+        self.objects.clear()
+        self.held.clear()
+
+    def _serve_test_read(self, execute_state: Any) -> Any:
+        if not (execute_state.is_column_load or execute_state.is_relationship_load):
+            return None
+        instance, key, reader = _reader()
+        if not _is_test_frame(reader):
+            return None  # the code under test: the real load, which raises outside a greenlet
+        from asyncsessiontest.results import make_result
+
+        if execute_state.is_relationship_load:
+            if instance is None or key is None:
+                return None
+            prop = sa_inspect(instance).mapper.attrs[key]
+            value: Any = self.held.get(id(instance), {}).get(key, [] if prop.uselist else None)
+            return make_result(list(value) if prop.uselist else ([] if value is None else [value]))
+        refresh = getattr(execute_state.load_options, "_refresh_state", None)
+        target = refresh.obj() if refresh is not None else instance
+        if target is None:
+            return make_result([])
+        _load_held_columns(target, self.held.get(id(target), {}))
+        return make_result([target])
+
+
+def _load_held_columns(instance: Any, held: Dict[str, Any]) -> None:
+    """Load ``instance``'s unloaded columns with the values it held (None for the others)."""
+    instance_state = sa_inspect(instance)
+    for key in list(instance_state.unloaded):
+        if hasattr(instance_state.mapper.attrs[key], "columns"):
+            set_committed_value(instance, key, held.get(key))
+
+
+def has_order_by(statement: Any) -> bool:
+    """Tell whether ``statement`` orders its rows (a SELECT with ORDER BY).
+
+    :param statement: an executed statement.
+    """
+    return bool(getattr(statement, "_order_by_clauses", ()))
+
+
+def _values_to_hold(instance: Any) -> Dict[str, Any]:
+    """Return the values ``instance`` holds, as the test should go on reading them once
+    something expires it."""
+    instance_state = sa_inspect(instance)
+    values = dict(instance_state.dict)
+    # a change not flushed is what a rollback, an expire() or a refresh() discards: the value
+    # the object holds afterwards is the one it had before the change
+    columns = instance_state.mapper.column_attrs
+    for key in list(instance_state.committed_state):
+        if key in values and key in columns:
+            before = instance_state.attrs[key].history.deleted
+            if before:  # empty when nothing was loaded before the change
+                values[key] = before[0]
+    return values
 
 
 def _has_identity(instance: Any) -> bool:
@@ -714,7 +818,7 @@ def _apply_defaults(instance_state: Any) -> None:
         parameters[column.key] = value
 
 
-def _synchronize_foreign_keys(instance_state: Any) -> None:
+def synchronize_foreign_keys(instance_state: Any) -> None:
     """Copy related objects' keys into foreign key columns, as a flush's dependency rules do."""
     instance = instance_state.obj()
     mapper = instance_state.mapper

@@ -30,6 +30,8 @@ class CannedAnswer:
         self.matcher = matcher
         self.times = times
         self.used = 0
+        self.label = "route" if matcher is not None else "queued result"
+        """What messages call it: ``route 2``, ``queued result 1`` (numbered once added)."""
 
     @property
     def exhausted(self) -> bool:
@@ -65,6 +67,8 @@ class Responder:
         self.routes: List[CannedAnswer] = []
         self.queue: Deque[CannedAnswer] = deque()
         self.added: List[CannedAnswer] = []
+        self.last: Optional[CannedAnswer] = None
+        """The answer that answered the latest execution, if any did."""
 
     def add(self, answer: CannedAnswer) -> None:
         """Route ``answer`` if it has a matcher, queue it otherwise.
@@ -74,8 +78,11 @@ class Responder:
         self.added.append(answer)
         if answer.matcher is None:
             self.queue.append(answer)
+            number = sum(1 for added in self.added if added.matcher is None)
         else:
             self.routes.append(answer)
+            number = len(self.routes)
+        answer.label = f"{answer.label} {number}"
 
     def respond(self, statement: Any, queued: bool = True) -> Optional[CannedResult]:
         """Return the configured result for ``statement`` (or raise its exception); None if none.
@@ -86,13 +93,16 @@ class Responder:
         for route in self.routes:
             matcher = route.matcher  # a route always has one; a queued answer has none
             if matcher is not None and not route.exhausted and matcher.matches(statement):
+                self.last = route
                 return route.take(statement)
+        self.last = None
         if not queued:
             return None
         while self.queue and self.queue[0].exhausted:
             self.queue.popleft()
         if self.queue:
             head = self.queue[0]
+            self.last = head
             try:
                 return head.take(statement)
             finally:

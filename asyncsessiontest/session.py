@@ -38,7 +38,7 @@ from sqlalchemy.engine import Result, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult, AsyncScalarResult
 from sqlalchemy.util import immutabledict
 
-from asyncsessiontest.fake import BEHAVIOURS, RUN_IN_GREENLET, SessionState
+from asyncsessiontest.fake import SessionState
 from asyncsessiontest.recording import Operation
 from asyncsessiontest.shape import ASYNC, SYNC, Member
 
@@ -363,7 +363,7 @@ class _MemberMock(SharedClass, FastSpec):
     def _ast_setup(self, state: SessionState, member: Member) -> None:
         self.__dict__["_ast_state"] = state
         self.__dict__["_ast_member"] = member
-        self.__dict__["_ast_behaviour"] = BEHAVIOURS.get(member.name)
+        self.__dict__["_ast_behaviour"] = state.behaviours.get(member.name)
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # called by Mock.__call__ before it records anything: a bad call is not a call
@@ -478,8 +478,8 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
-            if operation.method in RUN_IN_GREENLET and inspect.iscoroutine(answer):
-                answer = await answer  # the behaviour runs sync session code in a greenlet
+            if operation.method in state.awaited_answers and inspect.iscoroutine(answer):
+                answer = await answer  # the behaviour is itself a coroutine (see SessionState)
         except BaseException as error:
             state.await_failed(operation, error)
             raise
@@ -506,10 +506,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
 # Instance attributes a class-level spec cannot know (or would make truthy MagicMocks of),
 # built on first access with plausible values of a fresh session.
 _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
-    "info": lambda session, state: state.orm.sync.info,  # as AsyncSession.info is
+    "info": lambda session, state: state.sync_session.info,  # as AsyncSession.info is
     "is_active": lambda session, state: True,
-    "sync_session": lambda session, state: state.orm.sync,
-    "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),
+    "sync_session": lambda session, state: state.sync_session,
+    "bind": lambda session, state: (
+        NonCallableMagicMock(spec=AsyncEngine) if state.real is None else state.real.bind
+    ),
     # SQLAlchemy 2.1's properties
     "binds": lambda session, state: immutabledict(),
     "execution_options": lambda session, state: immutabledict(),
@@ -595,7 +597,7 @@ class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
         if plain and isinstance(child, _MemberMock):
             return child
         if name in _LIVE and name in state.shape.members and "_ast_respecced" not in own:
-            return getattr(state.orm.sync, name)
+            return getattr(state.sync_session, name)
         factory = _ATTRIBUTES.get(name)
         if factory is not None and name not in state.shape.members and name not in _INSTANCE_ONLY:
             factory = None  # a property of another SQLAlchemy version: the spec refuses it
@@ -650,7 +652,12 @@ def _method_mock(state: SessionState, member: Member, parent: Any, new_parent: A
         built._ast_setup(state, member)
         prototype = _METHOD_PROTOTYPES[id(member)] = Prototype(built)
         prototype.state["_ast_state"] = None  # each copy gets its own; keep no test alive
-    return prototype.stamp(_mock_parent=parent, _mock_new_parent=new_parent, _ast_state=state)
+    return prototype.stamp(
+        _mock_parent=parent,
+        _mock_new_parent=new_parent,
+        _ast_state=state,
+        _ast_behaviour=state.behaviours.get(member.name),
+    )
 
 
 _SESSION_PROTOTYPES: Dict[type, Prototype] = {}
