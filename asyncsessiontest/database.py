@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import sqlalchemy
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.pool import NullPool, StaticPool
@@ -103,8 +103,12 @@ def create_engine_for(database_url: str) -> AsyncEngine:
             f"database_url {url.render_as_string(hide_password=True)!r} needs the "
             f"{package!r} package, which is not installed: pip install {package}"
         ) from None
-    except ArgumentError as error:  # e.g. a driver that is not async
-        raise ValueError(f"database_url: {error}") from None
+    except InvalidRequestError:  # a driver that is not async
+        raise ValueError(
+            f"database_url {url.render_as_string(hide_password=True)!r} names a driver that is "
+            f"not async ({url.get_driver_name()}); give an async one, e.g. "
+            f"'sqlite+aiosqlite://' or 'postgresql+asyncpg://...'"
+        ) from None
     if url.get_backend_name() == "sqlite":
         _make_sqlite_savepoints_work(engine)
     return engine
@@ -480,9 +484,7 @@ def _same_value(canned: Any, real: Any) -> bool:
         if canned is real:
             return True
         canned_state, real_state = inspect(canned), inspect(real)
-        if canned_state.mapper.identity_key_from_instance(
-            canned
-        ) != real_state.mapper.identity_key_from_instance(real):
+        if _identity_key(canned) != _identity_key(real):
             return False
         return all(
             values_equal(real_state.dict.get(key), value)[0]
@@ -490,6 +492,14 @@ def _same_value(canned: Any, real: Any) -> bool:
             if key in canned_state.mapper.column_attrs
         )
     return values_equal(real, canned)[0]
+
+
+def _identity_key(instance: Any) -> Any:
+    """Return the instance's identity key, reading no attribute (which could load)."""
+    state = inspect(instance)
+    if state.key is not None:
+        return state.key
+    return state.mapper.identity_key_from_instance(instance)
 
 
 def _show_rows(rows: List[Tuple[Any, ...]]) -> str:
@@ -506,7 +516,8 @@ def _show_value(value: Any) -> str:
     if is_orm_instance(value):
         mapper = inspect(value).mapper
         keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
-        named = ", ".join(f"{key}={getattr(value, key, None)!r}" for key in keys)
+        identity = _identity_key(value)[1]
+        named = ", ".join(f"{key}={part!r}" for key, part in zip(keys, identity))
         return f"{type(value).__name__}({named})"
     return safe_repr(value)
 

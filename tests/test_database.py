@@ -1,0 +1,475 @@
+"""Database mode: the same tests on a real database, canned answers checked against it.
+
+The behaviour tests run on in-memory SQLite (aiosqlite), on a SQLite file, and on PostgreSQL
+(asyncpg) when ``ASYNCSESSIONTEST_TEST_POSTGRESQL_URL`` names a server; ``.ci/run`` starts one
+and sets ``ASYNCSESSIONTEST_REQUIRE_POSTGRESQL=1``, which turns a missing server into a failure.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+import unittest
+from unittest import mock
+
+import sqlalchemy
+from sqlalchemy import Column, ForeignKey, Integer, String, func, select, text, update
+from sqlalchemy.orm import relationship
+from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asyncsessiontest import AsyncSessionTestCase
+from asyncsessiontest.database import ENVIRONMENT_VARIABLE, create_engine_for, database_url_for
+from tests.support import run_tests
+
+try:  # SQLAlchemy 2.0+
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+except ImportError:  # SQLAlchemy 1.4
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "db_users"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50), nullable=False)
+    addresses = relationship("Address", back_populates="user")
+
+
+class Address(Base):
+    __tablename__ = "db_addresses"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("db_users.id"))
+    email = Column(String(50))
+    user = relationship(User, back_populates="addresses")
+
+POSTGRESQL_URL = os.environ.get("ASYNCSESSIONTEST_TEST_POSTGRESQL_URL")
+REQUIRE_POSTGRESQL = os.environ.get("ASYNCSESSIONTEST_REQUIRE_POSTGRESQL") == "1"
+if REQUIRE_POSTGRESQL and not POSTGRESQL_URL:
+    raise RuntimeError(
+        "ASYNCSESSIONTEST_REQUIRE_POSTGRESQL=1 but ASYNCSESSIONTEST_TEST_POSTGRESQL_URL is not set"
+    )
+# removed when the process ends (a tearDownModule would also run after each suite that the tests
+# below run themselves)
+_DIRECTORY = tempfile.mkdtemp(prefix="asyncsessiontest-")
+atexit.register(shutil.rmtree, _DIRECTORY, ignore_errors=True)
+SQLITE_FILE_URL = f"sqlite+aiosqlite:///{os.path.join(_DIRECTORY, 'test.db')}"
+BACKENDS = ["sqlite+aiosqlite://", SQLITE_FILE_URL] + ([POSTGRESQL_URL] if POSTGRESQL_URL else [])
+# what the code under test gets for an implicit load (raw, or wrapped by the statement it ran)
+IMPLICIT_IO = (MissingGreenlet, StatementError)
+
+
+async def rename_user(session, user_id, name):
+    user = await session.get(User, user_id)
+    user.name = name
+    await session.commit()
+    return user
+
+
+async def user_names(session):
+    return list(await session.scalars(select(User.name).order_by(User.name)))
+
+
+async def count_users(session):
+    return await session.scalar(select(func.count()).select_from(User))
+
+
+class Behaviour:
+    """Database mode's behaviour, run on each backend by the classes below."""
+
+    metadata = Base.metadata
+
+    async def test_session_is_the_spec_d_mock_in_front_of_a_real_session(self):
+        self.assertIsInstance(self.session, AsyncSession)
+        self.assertIsInstance(self.session.sync_session, sqlalchemy.orm.Session)
+        await self.session.execute(select(User))
+        self.session.execute.assert_awaited_once()
+        self.assertExecutedOnce(select(User))
+
+    async def test_code_that_commits_writes_for_real_and_the_test_reads_what_it_wrote(self):
+        self.session.add(User(id=1, name="ann"))
+        await self.session.commit()
+
+        self.assertEqual(await user_names(self.session), ["ann"])
+        self.assertCommitted()
+
+    async def test_an_added_object_seeds_a_row_found_by_get_and_by_selects(self):
+        ann = User(id=1, name="ann")
+        self.addObject(ann)
+
+        self.assertIs(await self.session.get(User, 1), ann)
+        self.assertEqual(await user_names(self.session), ["ann"])
+        self.assertEqual([op.method for op in self.session_history], ["get", "scalars"])
+
+    async def test_seed_rows_follow_relationships_with_their_foreign_keys(self):
+        ann = User(id=1, name="ann")
+        address = Address(id=7, email="ann@example.com")
+        ann.addresses = [address]
+        self.addObject(ann)
+
+        found = await self.session.scalar(select(Address).where(Address.user_id == 1))
+        self.assertIs(found, address)
+
+    async def test_code_given_a_seed_object_sees_it_persistent(self):
+        ann = User(id=1, name="ann")
+        self.addObject(ann)
+
+        self.session.add(Address(id=2, user=ann, email="a@example.com"))  # no await before
+        await self.session.commit()
+
+        self.assertEqual(await self.session.scalar(select(func.count()).select_from(User)), 1)
+
+    async def test_the_code_under_test_commits_and_the_test_reads_the_values_it_left(self):
+        self.addObject(User(id=1, name="ann"))
+
+        user = await rename_user(self.session, 1, "bob")
+
+        self.assertEqual(user.name, "bob")  # expired by the commit: the test reads held values
+
+    async def test_the_code_under_test_reading_an_expired_attribute_fails_as_in_production(self):
+        self.addObject(User(id=1, name="ann"))
+
+        async def rename_and_read(session):
+            user = await rename_user(session, 1, "bob")
+            return user.name
+
+        with self.assertRaises(IMPLICIT_IO):
+            await rename_and_read(self.session)
+
+    async def test_rollback_undoes_the_code_s_work_and_keeps_the_seed_rows(self):
+        self.addObject(User(id=1, name="ann"))
+        await self.session.get(User, 1)
+        self.session.add(User(id=2, name="bob"))
+        await self.session.flush()
+        await self.session.rollback()
+
+        self.assertEqual(await user_names(self.session), ["ann"])
+        self.assertRolledBack()
+
+    async def test_savepoints_roll_back_alone(self):
+        self.session.add(User(id=1, name="ann"))
+        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                self.session.add(User(id=2, name="bob"))
+                raise LookupError
+        except LookupError:
+            pass
+        await self.session.commit()
+
+        self.assertEqual(await user_names(self.session), ["ann"])
+        self.assertEqual(
+            [op.method for op in self.session_history][:6],
+            ["add", "flush", "begin_nested", "savepoint: begin", "add", "savepoint: rollback"],
+        )
+
+    async def test_a_begin_block_commits_and_is_recorded_as_in_mock_mode(self):
+        async with self.session.begin():
+            self.session.add(User(id=1, name="ann"))
+
+        self.assertCommitted()
+        self.assertEqual(await user_names(self.session), ["ann"])
+
+    async def test_add_exception_raises_at_the_matching_execution(self):
+        self.addException(
+            IntegrityError("INSERT ...", {}, Exception("UNIQUE")), statement=select(User)
+        )
+        with self.assertRaises(IntegrityError):
+            await self.session.execute(select(User))
+        self.assertEqual(await count_users(self.session), 0)  # other statements run for real
+
+    async def test_commit_side_effect_still_works(self):
+        self.session.commit.side_effect = IntegrityError("INSERT ...", {}, Exception("UNIQUE"))
+        self.session.add(User(id=1, name="ann"))
+        with self.assertRaises(IntegrityError):
+            await self.session.commit()
+        await self.session.rollback()
+        with self.assertRaises(IntegrityError):
+            async with self.session.begin():
+                pass
+
+    async def test_a_true_claim_passes_and_answers_the_very_objects(self):
+        ann = User(id=1, name="ann")
+        self.addResult([ann], statement=select(User).where(User.name == "ann"))
+
+        found = (await self.session.execute(select(User).where(User.name == "ann"))).scalar_one()
+
+        self.assertIs(found, ann)
+
+    async def test_the_session_factory_hands_out_the_same_session_on_the_connection(self):
+        async with self.session_factory() as session:
+            session.add(User(id=1, name="ann"))
+            await session.commit()
+        async with self.session_factory.begin() as session:
+            session.add(User(id=2, name="bob"))
+
+        self.assertEqual(await user_names(self.session), ["ann", "bob"])
+
+    async def test_get_one_raises_for_a_missing_row(self):
+        with self.assertRaises(sqlalchemy.exc.NoResultFound):
+            await self.session.get_one(User, 1)
+
+    async def test_run_sync_gets_the_real_sync_session(self):
+        self.addObject(User(id=1, name="ann"))
+
+        def names(sync_session):
+            return [user.name for user in sync_session.scalars(select(User))]
+
+        self.assertEqual(await self.session.run_sync(names), ["ann"])
+
+
+class _Backend(Behaviour):
+    """The cases that need a database to keep what a test wrote, to show that it does not."""
+
+    async def test_1_a_test_that_commits(self):
+        self.session.add(User(id=1, name="ann"))
+        await self.session.commit()
+
+    async def test_2_finds_nothing_of_it(self):
+        self.assertEqual(await count_users(self.session), 0)
+
+
+class SqliteMemoryTest(Behaviour, AsyncSessionTestCase):
+    database_url = "sqlite+aiosqlite://"
+
+
+class SqliteFileTest(_Backend, AsyncSessionTestCase):
+    database_url = SQLITE_FILE_URL
+
+
+@unittest.skipUnless(
+    POSTGRESQL_URL,
+    "no PostgreSQL server: set ASYNCSESSIONTEST_TEST_POSTGRESQL_URL "
+    "(postgresql+asyncpg://...) to run these",
+)
+class PostgresqlTest(_Backend, AsyncSessionTestCase):
+    database_url = POSTGRESQL_URL
+
+
+
+
+async def claim_the_database_finds_no_such_row(test):
+    test.addResult([User(id=5, name="eve")], statement=select(User).where(User.name == "bob"))
+    await test.session.execute(select(User).where(User.name == "bob"))
+
+
+async def claim_a_queued_count_the_seed_rows_contradict(test):
+    test.addObject(User(id=1, name="ann"), User(id=2, name="bob"))
+    test.addResult([3])
+    await count_users(test.session)
+
+
+async def claim_an_order_the_statement_orders_otherwise(test):
+    test.addObject(User(id=1, name="ann"), User(id=2, name="bob"))
+    # without ORDER BY, the order is not compared
+    test.addResult([("bob",), ("ann",)], statement=select(User.name))
+    test.assertEqual(len(list(await test.session.scalars(select(User.name)))), 2)
+    test.addResult([("bob",), ("ann",)], statement=select(User.name).order_by(User.name))
+    await test.session.scalars(select(User.name).order_by(User.name))
+
+
+async def claim_a_rowcount(test):
+    test.addObject(User(id=1, name="ann"))
+    statement = update(User).where(User.id == 1).values(name="bob")
+    test.addResult(rowcount=1, statement=statement)
+    test.assertEqual((await test.session.execute(statement)).rowcount, 1)
+    test.addResult(rowcount=3, statement=statement)
+    await test.session.execute(statement)
+
+
+CLAIMS = [
+    (
+        claim_the_database_finds_no_such_row,
+        "The database contradicts route 1 for: SELECT db_users.id, db_users.name FROM db_users "
+        "WHERE db_users.name = 'bob'\nroute 1 answered [User(id=5)]; the database answers []",
+    ),
+    (
+        claim_a_queued_count_the_seed_rows_contradict,
+        "The database contradicts queued result 1 for: SELECT count(*) AS count_1 FROM db_users"
+        "\nqueued result 1 answered [3]; the database answers [2]",
+    ),
+    (
+        claim_an_order_the_statement_orders_otherwise,
+        "The database contradicts route 2 for: SELECT db_users.name FROM db_users ORDER BY "
+        "db_users.name\nroute 2 answered ['bob', 'ann']; the database answers ['ann', 'bob']",
+    ),
+    (
+        claim_a_rowcount,
+        "The database contradicts route 2 for: UPDATE db_users SET name='bob' WHERE "
+        "db_users.id = 1\nroute 2 answered rowcount=3; the database answers rowcount=1",
+    ),
+]
+
+
+class ClaimsTest(unittest.TestCase):
+    """A canned answer the database contradicts fails the test at the execution, with both
+    answers and the route named (each claim run as a test of its own, on each backend)."""
+
+    def test_claims_the_database_contradicts(self):
+        for url in BACKENDS:
+            for claim, message in CLAIMS:
+                with self.subTest(url=url, claim=claim.__name__):
+                    case = type(
+                        "Claims",
+                        (AsyncSessionTestCase,),
+                        {"database_url": url, "metadata": Base.metadata, "test_it": claim},
+                    )
+                    result = run_tests(case("test_it"))
+                    self.assertEqual(len(result.failures), 1)
+                    self.assertEqual(str(result.exceptions["test_it"]), message)
+
+
+class NothingOutlivesATestTest(unittest.TestCase):
+    """Whether the test passed, failed or errored, what it wrote is rolled back."""
+
+    def test_failed_and_errored_tests_leave_nothing_behind(self):
+        class Writes(AsyncSessionTestCase):
+            database_url = SQLITE_FILE_URL
+            metadata = Base.metadata
+
+            async def test_fails(self):
+                self.session.add(User(id=10, name="fails"))
+                await self.session.commit()
+                self.fail("on purpose")
+
+            async def test_errors(self):
+                self.session.add(User(id=11, name="errors"))
+                await self.session.commit()
+                raise KeyError("on purpose")
+
+            async def test_leaves_a_transaction_open(self):
+                self.session.add(User(id=12, name="open"))
+                await self.session.flush()
+
+            async def test_zz_counts(self):
+                self.assertEqual(await count_users(self.session), 0)
+
+        result = run_tests(
+            Writes("test_fails"),
+            Writes("test_errors"),
+            Writes("test_leaves_a_transaction_open"),
+            Writes("test_zz_counts"),
+        )
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 1))
+        self.assertEqual(result.testsRun, 4)
+        self.assertNotIn("test_zz_counts", result.exceptions)
+
+    def test_a_contradiction_the_code_swallows_fails_the_test_at_its_end(self):
+        class Swallows(AsyncSessionTestCase):
+            database_url = "sqlite+aiosqlite://"
+            metadata = Base.metadata
+
+            async def test_it(self):
+                self.addResult([5], statement=select(func.count()).select_from(User))
+                try:
+                    await count_users(self.session)
+                except Exception:
+                    pass
+
+        result = run_tests(Swallows("test_it"))
+        self.assertEqual(
+            str(result.exceptions["test_it"]),
+            "Database mode: The database contradicts route 1 for: SELECT count(*) AS count_1 "
+            "FROM db_users\nroute 1 answered [5]; the database answers [0]",
+        )
+
+    def test_objects_leave_the_session_transient_with_their_values(self):
+        shared = User(id=1, name="ann")
+
+        class Shares(AsyncSessionTestCase):
+            database_url = "sqlite+aiosqlite://"
+            metadata = Base.metadata
+
+            async def test_1(self):
+                self.addObject(shared)
+                await rename_user(self.session, 1, "bob")
+
+            async def test_2(self):
+                self.addObject(shared)
+                self.assertIs(await self.session.get(User, 1), shared)
+
+        result = run_tests(Shares("test_1"), Shares("test_2"))
+        self.assertEqual(result.exceptions, {})
+        self.assertTrue(sqlalchemy.inspect(shared).transient)
+        self.assertEqual(shared.name, "bob")
+
+
+class SettingsTest(unittest.TestCase):
+    def test_the_environment_variable_moves_classes_with_metadata(self):
+        with mock.patch.dict(os.environ, {ENVIRONMENT_VARIABLE: "sqlite+aiosqlite://"}):
+            self.assertEqual(database_url_for(None, Base.metadata), "sqlite+aiosqlite://")
+            self.assertIsNone(database_url_for(None, None))
+            self.assertEqual(
+                database_url_for(SQLITE_FILE_URL, Base.metadata), SQLITE_FILE_URL
+            )
+        with mock.patch.dict(os.environ, {ENVIRONMENT_VARIABLE: ""}):
+            self.assertIsNone(database_url_for(None, Base.metadata))
+
+    def test_a_class_with_metadata_runs_on_the_database_the_environment_names(self):
+        class Counted(AsyncSessionTestCase):
+            metadata = Base.metadata
+
+            async def test_it(self):
+                self.addObject(User(id=1, name="ann"))
+                self.assertEqual(await count_users(self.session), 1)  # the mock answers None
+
+        with mock.patch.dict(os.environ, {ENVIRONMENT_VARIABLE: "sqlite+aiosqlite://"}):
+            result = run_tests(Counted("test_it"))
+        self.assertEqual(result.exceptions, {})
+        result = run_tests(Counted("test_it"))
+        self.assertEqual(str(result.exceptions["test_it"]), "0 != 1")
+
+    def test_wrong_settings_are_refused_naming_the_attribute(self):
+        cases = [
+            ({"database_url": 5}, TypeError,
+             "Wrong.database_url must be a database URL string such as 'sqlite+aiosqlite://', "
+             "or None; got 5"),
+            ({"metadata": "Base.metadata"}, TypeError,
+             "Wrong.metadata must be a MetaData such as Base.metadata, or None; "
+             "got 'Base.metadata'"),
+            ({"database_url": "sqlite://"}, ValueError,
+             "database_url 'sqlite://' names a driver that is not async (pysqlite); give an "
+             "async one, e.g. 'sqlite+aiosqlite://' or 'postgresql+asyncpg://...'"),
+            ({"database_url": "no url"}, ValueError,
+             "database_url: Could not parse SQLAlchemy URL from given URL string"),
+            ({"database_url": "mysql+aiomysql://localhost/db"}, ImportError,
+             "database_url 'mysql+aiomysql://localhost/db' needs the 'aiomysql' package, "
+             "which is not installed: pip install aiomysql"),
+        ]  # fmt: skip
+        for attributes, error, message in cases:
+            with self.subTest(attributes=attributes):
+                wrong = type("Wrong", (AsyncSessionTestCase,), {**attributes, "test_it": _noop})
+                result = run_tests(wrong("test_it"))
+                self.assertIsInstance(result.exceptions["test_it"], error)
+                self.assertEqual(str(result.exceptions["test_it"]), message)
+
+
+async def _noop(self):
+    pass
+
+
+class EngineTest(unittest.IsolatedAsyncioTestCase):
+    async def test_sqlite_savepoints_work_with_the_documented_workaround(self):
+        engine = create_engine_for("sqlite+aiosqlite://")
+        try:
+            async with engine.connect() as connection:
+                outer = await connection.begin()
+                await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+                savepoint = await connection.begin_nested()
+                await connection.execute(text("INSERT INTO t VALUES (1)"))
+                await savepoint.rollback()
+                self.assertEqual(await connection.scalar(text("SELECT count(*) FROM t")), 0)
+                await outer.rollback()
+        finally:
+            await engine.dispose()
+
+
+if __name__ == "__main__":
+    unittest.main()
