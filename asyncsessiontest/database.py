@@ -91,8 +91,11 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     """
     try:
         url = make_url(database_url)
-    except ArgumentError as error:
-        raise ValueError(f"database_url: {error}") from None
+    except ArgumentError:
+        raise ValueError(
+            f"database_url: {database_url!r} is not a SQLAlchemy URL; give one such as "
+            f"'sqlite+aiosqlite://' or 'postgresql+asyncpg://user@host/database'"
+        ) from None
     # one connection for the whole test: an in-memory SQLite database lives in its connection
     pool = StaticPool if _is_memory_sqlite(url) else NullPool
     try:
@@ -177,6 +180,7 @@ class DatabaseSessionState(SessionState):
         self._engine: Optional[AsyncEngine] = None
         self._connection: Optional[AsyncConnection] = None
         self._outer: Any = None
+        self._savepoint: Any = None  # SQLAlchemy 1.4: the savepoint the session works in
         self._reads: Optional[HeldValues] = None
         self._seeds: List[Any] = []  # objects whose rows are still to be inserted
 
@@ -350,6 +354,10 @@ class DatabaseSessionState(SessionState):
         assert connection is not None
         for table, rows in _seed_rows(seeds):
             await connection.execute(insert(table), rows)
+        if self._savepoint is not None and self._savepoint.is_active:
+            # the rows go in the outer transaction, out of reach of the session's rollbacks
+            await self._savepoint.commit()
+            self._savepoint = await connection.begin_nested()
         sync = self.sync_session
         self.hold(seeds)
         for seed in seeds:

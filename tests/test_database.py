@@ -6,10 +6,12 @@ and sets ``ASYNCSESSIONTEST_REQUIRE_POSTGRESQL=1``, which turns a missing server
 """
 
 import atexit
+import gc
 import os
 import shutil
 import tempfile
 import unittest
+import warnings
 from unittest import mock
 
 import sqlalchemy
@@ -140,8 +142,13 @@ class Behaviour:
             user = await rename_user(session, 1, "bob")
             return user.name
 
-        with self.assertRaises(IMPLICIT_IO):
-            await rename_and_read(self.session)
+        with warnings.catch_warnings():
+            # the driver's coroutine that the refused IO never awaited, collected here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with self.assertRaises(IMPLICIT_IO) as caught:
+                await rename_and_read(self.session)
+            del caught
+            gc.collect()
 
     async def test_rollback_undoes_the_code_s_work_and_keeps_the_seed_rows(self):
         self.addObject(User(id=1, name="ann"))
@@ -212,6 +219,7 @@ class Behaviour:
 
         self.assertEqual(await user_names(self.session), ["ann", "bob"])
 
+    @unittest.skipUnless(hasattr(AsyncSession, "get_one"), "get_one() is new in SQLAlchemy 2.0")
     async def test_get_one_raises_for_a_missing_row(self):
         with self.assertRaises(sqlalchemy.exc.NoResultFound):
             await self.session.get_one(User, 1)
@@ -438,7 +446,8 @@ class SettingsTest(unittest.TestCase):
              "database_url 'sqlite://' names a driver that is not async (pysqlite); give an "
              "async one, e.g. 'sqlite+aiosqlite://' or 'postgresql+asyncpg://...'"),
             ({"database_url": "no url"}, ValueError,
-             "database_url: Could not parse SQLAlchemy URL from given URL string"),
+             "database_url: 'no url' is not a SQLAlchemy URL; give one such as "
+             "'sqlite+aiosqlite://' or 'postgresql+asyncpg://user@host/database'"),
             ({"database_url": "mysql+aiomysql://localhost/db"}, ImportError,
              "database_url 'mysql+aiomysql://localhost/db' needs the 'aiomysql' package, "
              "which is not installed: pip install aiomysql"),
