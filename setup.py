@@ -17,7 +17,7 @@ def read_version() -> str:
     return match.group(1)
 
 
-TEST_REQUIRES = ["aiosqlite", "pytest", "unittest-parallel"]
+TEST_REQUIRES = ["aiosqlite", "asyncpg", "pytest", "unittest-parallel"]
 DOCS_REQUIRES = ["sphinx", "furo"]
 # The addresses the package is published under; installation.rst clones REPOSITORY.
 REPOSITORY = "https://github.com/asyncsessiontest/asyncsessiontest"

@@ -342,7 +342,16 @@ class DatabaseSessionState(SessionState):
         # persistent at once, with no IO: code given the object sees a loaded one
         for instance in closure.values():
             make_transient_to_detached(instance)
+        began = not sync.in_transaction()
         sync.add_all(closure.values())
+        if began:
+            # adding began the session's transaction, which the code under test must find not
+            # begun (its begin() would fail): end it, with nothing to flush or to expire
+            expire, sync.expire_on_commit = sync.expire_on_commit, False
+            try:
+                sync.commit()
+            finally:
+                sync.expire_on_commit = expire
         self._seeds.extend(closure.values())
 
     async def prepare(self) -> None:

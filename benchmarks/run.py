@@ -150,10 +150,64 @@ class Suite(unittest.IsolatedAsyncioTestCase):
         count = await self.session.scalar(sa.select(sa.func.count()).select_from(User))
         assert count == 2
 """,
+    # database mode, and the same work with SQLAlchemy's rollback-per-test recipe by hand
+    "database_mode": """
+class Suite(AsyncSessionTestCase):
+    database_url = "sqlite+aiosqlite://"
+    metadata = Base.metadata
+
+    async def work(self, statements, user, found):
+        self.addResult([found], statement=statements[0])
+        result = (await self.session.execute(statements[1])).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        self.assertCommitted(user)
+        self.assertExecutedOnce(statements[2])
+""",
+    "rollback_recipe": """
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def connect(dbapi_connection, record):
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(self.engine.sync_engine, "begin")
+        def begin(connection):
+            connection.exec_driver_sql("BEGIN")
+
+        self.connection = await self.engine.connect()
+        self.outer = await self.connection.begin()
+        await self.connection.run_sync(Base.metadata.create_all)
+        self.session = AsyncSession(
+            bind=self.connection, join_transaction_mode="create_savepoint"
+        )
+
+    async def asyncTearDown(self):
+        await self.session.close()
+        await self.outer.rollback()
+        await self.connection.close()
+        await self.engine.dispose()
+
+    async def work(self, statements, user, found):
+        self.session.add(found)
+        await self.session.flush()
+        result = (await self.session.execute(statements[1])).scalar_one()
+        assert result is found
+        self.session.add(user)
+        await self.session.commit()
+        assert user in self.session
+""",
 }
 
 # Suites too slow to run at full size are measured on fewer tests; per-test figures compare.
-SLOW = {"create_autospec": 5, "aiosqlite": 5}
+SLOW = {"create_autospec": 5, "aiosqlite": 5, "database_mode": 5, "rollback_recipe": 5}
 
 RUNNER = '''\
 import json, resource, sys, time, unittest

@@ -7,11 +7,14 @@ and sets ``ASYNCSESSIONTEST_REQUIRE_POSTGRESQL=1``, which turns a missing server
 
 import atexit
 import gc
+import importlib
 import os
 import shutil
+import sys
 import tempfile
 import unittest
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import sqlalchemy
@@ -407,6 +410,23 @@ class NothingOutlivesATestTest(unittest.TestCase):
         self.assertEqual(result.exceptions, {})
         self.assertTrue(sqlalchemy.inspect(shared).transient)
         self.assertEqual(shared.name, "bob")
+
+
+class SampleSuiteTest(unittest.TestCase):
+    """The sample application's suite_service.py passes on the mock and on each database, as
+    ASYNCSESSIONTEST_DATABASE_URL moves it, unchanged."""
+
+    def test_the_sample_suite_passes_in_both_modes(self):
+        sample = str(Path(__file__).resolve().parent / "sample_project")
+        with mock.patch.object(sys, "path", [sample, *sys.path]):
+            module = importlib.import_module("suite_service")
+        for url in ["", *BACKENDS]:
+            with self.subTest(url=url), mock.patch.dict(os.environ, {ENVIRONMENT_VARIABLE: url}):
+                suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+                result = unittest.TestResult()
+                suite.run(result)
+                self.assertEqual(result.testsRun, 7)
+                self.assertEqual(result.errors + result.failures, [])
 
 
 class SettingsTest(unittest.TestCase):
