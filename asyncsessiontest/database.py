@@ -361,8 +361,12 @@ class DatabaseSessionState(SessionState):
         seeds, self._seeds = self._seeds, []
         connection = self._connection
         assert connection is not None
+        tables = []
         for table, rows in _seed_rows(seeds):
             await connection.execute(insert(table), rows)
+            tables.append(table)
+        if connection.dialect.name == "postgresql":
+            await _advance_sequences(connection, tables)
         if self._savepoint is not None and self._savepoint.is_active:
             # the rows go in the outer transaction, out of reach of the session's rollbacks
             await self._savepoint.commit()
@@ -471,6 +475,25 @@ def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]
         for group in rows[table].values():
             ordered.append((table, group))
     return ordered
+
+
+async def _advance_sequences(connection: AsyncConnection, tables: Iterable[Table]) -> None:
+    """Move each seeded table's key sequence past the keys the seed rows set by hand, so that
+    rows the code under test adds get new keys, as after rows the application inserted."""
+    for table in set(tables):
+        column = table.autoincrement_column
+        if column is None:
+            continue
+        await connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                "(SELECT max({column}) FROM {table}))".format(
+                    column=connection.dialect.identifier_preparer.quote(column.name),
+                    table=connection.dialect.identifier_preparer.format_table(table),
+                )
+            ),
+            {"table": table.fullname, "column": column.name},
+        )
 
 
 def _same_rows(

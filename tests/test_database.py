@@ -236,6 +236,29 @@ class Behaviour:
         self.assertEqual(await self.session.run_sync(names), ["ann"])
 
 
+    async def test_rows_the_code_adds_after_seed_rows_get_new_keys(self):
+        self.addObject(User(id=1, name="ann"), User(id=2, name="bob"))
+        await self.session.get(User, 1)
+
+        user = User(name="cy")
+        self.session.add(user)
+        await self.session.commit()
+
+        self.assertGreater(user.id, 2)
+
+    async def test_canned_answers_reach_scalars_scalar_and_streams(self):
+        ann = User(id=1, name="ann")
+        statement = select(User).where(User.id == 1)
+        self.addResult([ann], statement=statement, times=None)
+
+        self.assertEqual(list(await self.session.scalars(statement)), [ann])
+        self.assertIs(await self.session.scalar(statement), ann)
+        self.assertEqual([row async for row in await self.session.stream_scalars(statement)], [ann])
+        self.assertEqual(
+            [tuple(row) async for row in await self.session.stream(statement)], [(ann,)]
+        )
+
+
 class _Backend(Behaviour):
     """The cases that need a database to keep what a test wrote, to show that it does not."""
 
@@ -410,6 +433,33 @@ class NothingOutlivesATestTest(unittest.TestCase):
         self.assertEqual(result.exceptions, {})
         self.assertTrue(sqlalchemy.inspect(shared).transient)
         self.assertEqual(shared.name, "bob")
+
+
+class StrictModeTest(unittest.TestCase):
+    """Strict mode works as on the mock: an execution nothing answered fails, and so does a
+    result never used."""
+
+    def test_strict_mode_fails_unanswered_executions_and_unused_results(self):
+        class Strict(AsyncSessionTestCase):
+            database_url = "sqlite+aiosqlite://"
+            metadata = Base.metadata
+            strict = True
+
+            async def test_unanswered(self):
+                await count_users(self.session)
+
+            async def test_unused(self):
+                self.addResult([1], statement=select(User.id))
+
+        result = run_tests(Strict("test_unanswered"), Strict("test_unused"))
+        self.assertEqual(
+            str(result.exceptions["test_unanswered"]).splitlines()[0],
+            "No result configured for: SELECT count(*) AS count_1 FROM db_users",
+        )
+        self.assertEqual(
+            str(result.exceptions["test_unused"]).splitlines()[0],
+            "Strict mode: results added but never used:",
+        )
 
 
 class SampleSuiteTest(unittest.TestCase):
