@@ -206,8 +206,10 @@ class DatabaseSessionState(SessionState):
         self._reads = HeldValues(real.sync_session)
 
     def _restart_savepoint(self, session: Any, transaction: Any) -> None:
-        if self._connection is not None and not self._savepoint.is_active:
-            self._savepoint = self._connection.sync_connection.begin_nested()
+        connection = self._connection
+        if connection is not None and connection.sync_connection is not None:
+            if not self._savepoint.is_active:
+                self._savepoint = connection.sync_connection.begin_nested()
 
     async def close(self) -> None:
         """Close the real session and roll back everything the test wrote."""
@@ -480,18 +482,14 @@ def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]
 async def _advance_sequences(connection: AsyncConnection, tables: Iterable[Table]) -> None:
     """Move each seeded table's key sequence past the keys the seed rows set by hand, so that
     rows the code under test adds get new keys, as after rows the application inserted."""
+    preparer = connection.dialect.identifier_preparer
     for table in set(tables):
         column = table.autoincrement_column
         if column is None:
             continue
+        highest = f"SELECT max({preparer.quote(column.name)}) FROM {preparer.format_table(table)}"
         await connection.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence(:table, :column), "
-                "(SELECT max({column}) FROM {table}))".format(
-                    column=connection.dialect.identifier_preparer.quote(column.name),
-                    table=connection.dialect.identifier_preparer.format_table(table),
-                )
-            ),
+            text(f"SELECT setval(pg_get_serial_sequence(:table, :column), ({highest}))"),
             {"table": table.fullname, "column": column.name},
         )
 
@@ -562,7 +560,7 @@ def _show_value(value: Any) -> str:
     return safe_repr(value)
 
 
-# -- what each method does in database mode ---------------------------------------------------------
+# -- what each method does in database mode -------------------------------------------------
 
 
 def _on_real(name: str) -> Behaviour:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoResultFound
@@ -81,7 +81,7 @@ class SessionState:
     behaviours: Dict[str, Behaviour]
     """What each method does while the user has not configured it (:data:`BEHAVIOURS`)."""
 
-    awaited_answers: frozenset = RUN_IN_GREENLET
+    awaited_answers: FrozenSet[str] = RUN_IN_GREENLET
     """The methods whose behaviour returns a coroutine, which the awaited call awaits."""
 
     real: Optional[AsyncSession] = None

@@ -19,9 +19,9 @@ from unittest import mock
 
 import sqlalchemy
 from sqlalchemy import Column, ForeignKey, Integer, String, func, select, text, update
-from sqlalchemy.orm import relationship
 from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import relationship
 
 from asyncsessiontest import AsyncSessionTestCase
 from asyncsessiontest.database import ENVIRONMENT_VARIABLE, create_engine_for, database_url_for

@@ -332,6 +332,19 @@ class SqlalchemyPrivateNamesTest(unittest.TestCase):
         self.assertEqual(len(statement._with_options), 1)
         self.assertEqual(len(select(Customer)._raw_columns), 1)
 
+    def test_the_order_by_clauses_of_a_select(self):
+        from asyncsessiontest.ormstate import has_order_by
+
+        self.assertTrue(hasattr(select(Customer), "_order_by_clauses"))
+        self.assertTrue(has_order_by(select(Customer).order_by(Customer.name)))
+        self.assertFalse(has_order_by(select(Customer)))
+        self.assertFalse(has_order_by(select(Customer).order_by(None)))
+
+    def test_the_refresh_state_of_a_load(self):
+        from sqlalchemy.orm.context import QueryContext
+
+        self.assertTrue(hasattr(QueryContext.default_load_options, "_refresh_state"))
+
     def test_a_result_refusing_rows_without_unique(self):
         from sqlalchemy.orm import joinedload
 

@@ -5,10 +5,9 @@ ASYNCSESSIONTEST_DATABASE_URL set (sqlite+aiosqlite://, postgresql+asyncpg://...
 tests run on that database, and each canned result is checked against it.
 """
 
+from asyncsessiontest import AsyncSessionTestCase
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-
-from asyncsessiontest import AsyncSessionTestCase
 
 from app.models import Base, Order, User
 from app.service import DuplicateName, count_orders, create_user, place_order, rename_user
