@@ -534,7 +534,7 @@ async def _noop(self):
     pass
 
 
-class EngineTest(unittest.IsolatedAsyncioTestCase):
+class EngineTest(AsyncSessionTestCase):  # (the mixin makes it picklable, as runners need)
     async def test_sqlite_savepoints_work_with_the_documented_workaround(self):
         engine = create_engine_for("sqlite+aiosqlite://")
         try:
