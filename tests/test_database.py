@@ -360,6 +360,63 @@ class ClaimsTest(unittest.TestCase):
                     self.assertEqual(str(result.exceptions["test_it"]), message)
 
 
+SCHEMA_WORKER = """
+import sys, unittest
+sys.path.insert(0, sys.argv[2])
+from asyncsessiontest import AsyncSessionTestCase
+from tests.test_database import Base, User
+
+class Worker(AsyncSessionTestCase):
+    database_url = sys.argv[1]
+    metadata = Base.metadata
+
+    async def test_it(self):
+        self.session.add(User(id=1, name="ann"))
+        await self.session.commit()
+
+suite = unittest.defaultTestLoader.loadTestsFromTestCase(Worker)
+result = unittest.TextTestRunner(stream=sys.stdout).run(suite)
+sys.exit(0 if result.wasSuccessful() else 1)
+"""
+
+
+@unittest.skipUnless(POSTGRESQL_URL, "no PostgreSQL server: set ASYNCSESSIONTEST_TEST_POSTGRESQL_URL")
+class ParallelSchemaTest(unittest.TestCase):
+    """Processes that start at once against a new PostgreSQL database create its schema once."""
+
+    def test_several_processes_create_the_schema_at_once(self):
+        import asyncio
+        import subprocess
+        import uuid
+
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        name = f"asyncsessiontest_{uuid.uuid4().hex[:12]}"
+
+        async def database(sql):
+            engine = create_async_engine(POSTGRESQL_URL, isolation_level="AUTOCOMMIT")
+            try:
+                async with engine.connect() as connection:
+                    await connection.execute(text(sql))
+            finally:
+                await engine.dispose()
+
+        asyncio.run(database(f"CREATE DATABASE {name}"))
+        self.addCleanup(asyncio.run, database(f"DROP DATABASE {name}"))
+        url = make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
+        root = str(Path(__file__).resolve().parent.parent)
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", SCHEMA_WORKER, url, root],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            for _ in range(4)
+        ]  # fmt: skip
+        outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+        self.assertEqual([worker.returncode for worker in workers], [0] * 4, outputs)
+
+
 class NothingOutlivesATestTest(unittest.TestCase):
     """Whether the test passed, failed or errored, what it wrote is rolled back."""
 
