@@ -17,6 +17,7 @@ rows must equal the canned ones.
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -34,6 +35,7 @@ from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.ormstate import (
     HeldValues,
     has_order_by,
+    holding_class_for,
     orm_instances,
     require_unique,
     synchronize_foreign_keys,
@@ -117,6 +119,25 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     return engine
 
 
+# per thread (tests of a thread-parallel runner run at once, and an in-memory SQLite database is
+# its one connection): database URL -> its engine, whose pool is emptied after each test
+_ENGINES = threading.local()
+
+
+def _engine_for(database_url: str) -> AsyncEngine:
+    """Return this thread's engine for ``database_url``, made on first use.
+
+    An engine holds no connection between tests (each test's is closed, and its pool disposed
+    of, when the test ends), so one serves every test of the thread whatever its event loop:
+    only its first connection pays for the dialect's first-connect queries.
+    """
+    engines: Dict[str, AsyncEngine] = _ENGINES.__dict__.setdefault("engines", {})
+    engine = engines.get(database_url)
+    if engine is None:
+        engine = engines[database_url] = create_engine_for(database_url)
+    return engine
+
+
 def _make_sqlite_savepoints_work(engine: AsyncEngine) -> None:
     """Apply the workaround of SQLAlchemy's SQLite dialect docs ("Serializable isolation /
     Savepoints / Transactional DDL"): without it, the Python driver's own BEGIN handling
@@ -188,12 +209,15 @@ class DatabaseSessionState(SessionState):
 
     async def open(self) -> None:
         """Connect, begin the outer transaction, and make the real session on it."""
-        engine = self._engine = create_engine_for(self.database_url)
+        engine = self._engine = _engine_for(self.database_url)
         connection = self._connection = await engine.connect()
         self._outer = await connection.begin()
         if self.metadata is not None:
             await _make_schema(engine, connection, self.metadata)
-        options: Dict[str, Any] = {"expire_on_commit": self.expire_on_commit}
+        options: Dict[str, Any] = {
+            "expire_on_commit": self.expire_on_commit,
+            "sync_session_class": holding_class_for(self.session_class),
+        }
         if _IS_1_4:
             # SQLAlchemy 1.4's recipe: the session works inside a savepoint, begun again
             # each time the session's transaction ends

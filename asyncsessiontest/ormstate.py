@@ -47,6 +47,7 @@ __all__ = [
     "OrmState",
     "expired_reason",
     "has_order_by",
+    "holding_class_for",
     "orm_instances",
     "require_unique",
 ]
@@ -482,8 +483,7 @@ class HeldValues:
         """id(object) -> the attribute values it held when they were last loaded."""
         self.objects: Dict[int, Any] = {}
         """id(object) -> every object whose values were held, until the test ends."""
-        event.listen(sync, "do_orm_execute", self._serve_test_read)
-        event.listen(sync, "after_commit", self._after_commit)
+        setattr(sync, _HELD, self)  # where the listeners of holding_class_for() find it
 
     def hold(self, instances: Iterable[Any]) -> None:
         """Remember the values ``instances`` hold, before something expires them.
@@ -497,10 +497,6 @@ class HeldValues:
     def hold_all(self) -> None:
         """Remember the values of every object in the session."""
         self.hold(list(self.sync.identity_map.values()))
-
-    def _after_commit(self, session: Session) -> None:
-        # after the commit's flush, before expire_on_commit expires the objects
-        self.hold_all()
 
     def fill_unloaded(self) -> None:
         """Give every held object back the values it held where they are no longer loaded
@@ -522,7 +518,12 @@ class HeldValues:
         self.objects.clear()
         self.held.clear()
 
-    def _serve_test_read(self, execute_state: Any) -> Any:
+    def serve_test_read(self, execute_state: Any) -> Any:
+        """Answer a load the ORM started by itself from a test method with the values held;
+        None (the real load) for any other.
+
+        :param execute_state: the ``ORMExecuteState`` of the load.
+        """
         if not (execute_state.is_column_load or execute_state.is_relationship_load):
             return None
         instance, key, reader = _reader()
@@ -542,6 +543,40 @@ class HeldValues:
             return make_result([])
         _load_held_columns(target, self.held.get(id(target), {}))
         return make_result([target])
+
+
+_HELD = "_asyncsessiontest_held"
+# session class -> the sync session class of its real sessions in database mode
+_HOLDING_CLASSES: Dict[type, type] = {}
+
+
+def holding_class_for(session_class: type) -> type:
+    """Return the sync session class of database mode's real sessions of ``session_class``:
+    its ``sync_session_class``, whose sessions' :class:`HeldValues` hear each load and commit
+    (made once per class: listeners on a class cost nothing per session).
+
+    :param session_class: ``AsyncSession`` or a subclass.
+    """
+    found = _HOLDING_CLASSES.get(session_class)
+    if found is None:
+        base = getattr(session_class, "sync_session_class", Session)
+        found = type(base.__name__, (base,), {"__module__": base.__module__})
+        event.listen(found, "do_orm_execute", _serve_test_read)
+        event.listen(found, "after_commit", _hold_after_commit)
+        _HOLDING_CLASSES[session_class] = found
+    return found
+
+
+def _serve_test_read(execute_state: Any) -> Any:
+    held: Optional[HeldValues] = getattr(execute_state.session, _HELD, None)
+    return None if held is None else held.serve_test_read(execute_state)
+
+
+def _hold_after_commit(session: Session) -> None:
+    # after the commit's flush, before expire_on_commit expires the objects
+    held: Optional[HeldValues] = getattr(session, _HELD, None)
+    if held is not None:
+        held.hold_all()
 
 
 def _load_held_columns(instance: Any, held: Dict[str, Any]) -> None:
