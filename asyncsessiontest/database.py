@@ -31,6 +31,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.schema import MetaData, Table, sort_tables
 
 from asyncsessiontest.fake import Behaviour, SessionState
+from asyncsessiontest.keys import autoincrement_column
 from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.ormstate import (
     HeldValues,
@@ -508,7 +509,7 @@ async def _advance_sequences(connection: AsyncConnection, tables: Iterable[Table
     rows the code under test adds get new keys, as after rows the application inserted."""
     preparer = connection.dialect.identifier_preparer
     for table in set(tables):
-        column = table.autoincrement_column
+        column = autoincrement_column(table)
         if column is None:
             continue
         highest = f"SELECT max({preparer.quote(column.name)}) FROM {preparer.format_table(table)}"
