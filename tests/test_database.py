@@ -18,7 +18,7 @@ from pathlib import Path
 from unittest import mock
 
 import sqlalchemy
-from sqlalchemy import Column, ForeignKey, Integer, String, func, select, text, update
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select, text, update
 from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import relationship
@@ -39,12 +39,28 @@ except ImportError:  # SQLAlchemy 1.4
     Base = declarative_base()
 
 
+user_tags = Table(
+    "db_user_tags",
+    Base.metadata,
+    Column("user_id", ForeignKey("db_users.id"), primary_key=True),
+    Column("tag_id", ForeignKey("db_tags.id"), primary_key=True),
+)
+
+
 class User(Base):
     __tablename__ = "db_users"
 
     id = Column(Integer, primary_key=True)
     name = Column(String(50), nullable=False)
     addresses = relationship("Address", back_populates="user")
+    tags = relationship("Tag", secondary=user_tags)
+
+
+class Tag(Base):
+    __tablename__ = "db_tags"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50))
 
 
 class Address(Base):
@@ -121,6 +137,14 @@ class Behaviour:
 
         found = await self.session.scalar(select(Address).where(Address.user_id == 1))
         self.assertIs(found, address)
+
+    async def test_seed_rows_fill_many_to_many_association_tables(self):
+        self.addObject(User(id=1, name="ann", tags=[Tag(id=1, name="a"), Tag(id=2, name="b")]))
+
+        links = await self.session.scalar(select(func.count()).select_from(user_tags))
+        tags = await self.session.scalars(select(Tag.name).join(User.tags).order_by(Tag.name))
+
+        self.assertEqual((links, list(tags)), (2, ["a", "b"]))
 
     async def test_code_given_a_seed_object_sees_it_persistent(self):
         ann = User(id=1, name="ann")
@@ -204,6 +228,24 @@ class Behaviour:
         with self.assertRaises(IntegrityError):
             async with self.session.begin():
                 pass
+
+    async def test_a_claim_of_a_copy_of_a_seed_object_is_checked_by_key_and_values(self):
+        ann = User(id=1, name="ann")
+        self.addObject(ann)
+        self.addResult([User(id=1, name="ann")], statement=select(User).where(User.id == 1))
+
+        found = await self.session.scalar(select(User).where(User.id == 1))
+
+        self.assertIs(found, ann)  # the database's row is the seed object's
+
+    async def test_a_seed_object_without_a_key_is_refused_at_the_line(self):
+        with self.assertRaises(ValueError) as caught:
+            self.addResult([User(name="ann")], statement=select(User))
+        self.assertRegex(
+            str(caught.exception),
+            r"^addResult\(\): in database mode <.*User object at 0x\w+> becomes a row before "
+            r"the code runs, and needs its primary key set$",
+        )
 
     async def test_a_true_claim_passes_and_answers_the_very_objects(self):
         ann = User(id=1, name="ann")
