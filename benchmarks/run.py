@@ -401,6 +401,8 @@ def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
         f"{creation / micro['create AsyncMock(spec=AsyncSession)']:.3f}x",
         f"  session creation vs create_autospec:              "
         f"{creation / micro['create create_autospec(AsyncSession)']:.4f}x",
+        f"  database mode vs the rollback recipe by hand:     "
+        f"{suites['database_mode']['per_test'] / suites['rollback_recipe']['per_test']:.3f}x",
         "",
         f"Import: sqlalchemy.ext.asyncio {imports['sqlalchemy.ext.asyncio']:.1f} ms; "
         f"asyncsessiontest adds {imports['asyncsessiontest on top']:.1f} ms",
