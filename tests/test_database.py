@@ -87,6 +87,26 @@ BACKENDS = ["sqlite+aiosqlite://", SQLITE_FILE_URL] + ([POSTGRESQL_URL] if POSTG
 IMPLICIT_IO = (MissingGreenlet, StatementError)
 
 
+# a production factory, as code under test imports it (the tests patch it)
+try:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    SessionLocal = async_sessionmaker(expire_on_commit=False)
+except ImportError:  # SQLAlchemy 1.4
+    from sqlalchemy.orm import sessionmaker
+
+    SessionLocal = sessionmaker(class_=AsyncSession, expire_on_commit=False)
+
+
+async def register(name):
+    """Code that builds its own session from the module's factory, and reads after commit."""
+    async with SessionLocal() as session:
+        user = User(id=1, name=name)
+        session.add(user)
+        await session.commit()
+        return user.name  # no expiry: the factory says expire_on_commit=False
+
+
 async def rename_user(session, user_id, name):
     user = await session.get(User, user_id)
     user.name = name
@@ -263,6 +283,12 @@ class Behaviour:
             session.add(User(id=2, name="bob"))
 
         self.assertEqual(await user_names(self.session), ["ann", "bob"])
+
+    async def test_a_patched_factory_hands_out_the_session_with_the_factory_s_settings(self):
+        self.patchSessionFactory("tests.test_database.SessionLocal")
+
+        self.assertEqual(await register("ann"), "ann")
+        self.assertEqual(await user_names(self.session), ["ann"])
 
     @unittest.skipUnless(hasattr(AsyncSession, "get_one"), "get_one() is new in SQLAlchemy 2.0")
     async def test_get_one_raises_for_a_missing_row(self):
