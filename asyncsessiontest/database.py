@@ -670,7 +670,8 @@ for _name in (
     DATABASE_BEHAVIOURS[_name] = _on_real(_name)
 for _name in (
     "add", "add_all", "expunge", "expunge_all", "is_modified", "in_transaction",
-    "in_nested_transaction", "get_transaction", "get_nested_transaction",
+    "in_nested_transaction", "get_transaction", "get_nested_transaction", "get_bind",
+    "get_async_bind", "identity_key", "object_session",
 ):  # fmt: skip
     DATABASE_BEHAVIOURS[_name] = _on_real_sync(_name)
 DatabaseSessionState.behaviours = DATABASE_BEHAVIOURS

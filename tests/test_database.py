@@ -134,6 +134,12 @@ class Behaviour:
         self.session.execute.assert_awaited_once()
         self.assertExecutedOnce(select(User))
 
+    async def test_the_bind_is_the_test_s_connection_with_the_database_s_dialect(self):
+        dialect = self.session.get_bind().dialect.name
+        self.assertIn(dialect, ("sqlite", "postgresql"))
+        self.assertEqual(self.session.bind.dialect.name, dialect)
+        self.assertEqual(self.session.identity_key(User, 1)[:2], (User, (1,)))
+
     async def test_code_that_commits_writes_for_real_and_the_test_reads_what_it_wrote(self):
         self.session.add(User(id=1, name="ann"))
         await self.session.commit()
