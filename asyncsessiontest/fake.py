@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.util import greenlet_spawn
 
@@ -27,6 +28,8 @@ from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import is_orm_statement
 from asyncsessiontest.ormstate import (
     OrmState,
+    check_parameters,
+    check_statement,
     expired_reason,
     orm_instances,
     require_unique,
@@ -300,12 +303,17 @@ class SessionState:
         :raises PendingRollbackError: a flush failed and no rollback followed.
         """
         method = operation.method
+        executes = method in STATEMENT_METHODS
+        if executes:  # a real session looks at what it is given before anything else
+            check_keywords(self.session_class, method, operation.kwargs)
+            check_statement(_execution(operation.args, operation.kwargs)[0])
         if self.failed_flush is not None and method in _NEEDS_TRANSACTION:
             raise pending_rollback(self.failed_flush)
         if method in _AUTOBEGINS:
             self.autobegin()
-        if method in STATEMENT_METHODS:
+        if executes:
             self.autoflush(operation)
+            check_parameters(*_execution(operation.args, operation.kwargs))
 
     def after_await(self, operation: Operation) -> None:
         """Apply what an awaited method did once it returned: flush, commit, rollback, close.
@@ -379,10 +387,10 @@ class SessionState:
         :param entity: a mapped class.
         :param ident: a primary key.
         """
-        found = self.objects.find(entity, ident)  # checks entity and ident as get() does
+        found, key = self.objects.find(entity, ident)  # checks entity and ident as get() does
         orm = self._orm
         if orm is not None:
-            in_session = orm.sync.identity_map.get(identity_key(entity, ident))
+            in_session = orm.sync.identity_map.get(identity_key(entity, key))
             if in_session is not None:
                 if sa_inspect(in_session).expired:
                     orm.refresh(in_session, None)  # a real get() reloads an expired object
@@ -390,6 +398,66 @@ class SessionState:
         if found is not None:
             self.orm.adopt([found], None)
         return found
+
+
+# (session class, method) -> its named parameters, the extra keywords the sync session takes
+# (None: any) and the sync method that refuses the others
+_KEYWORDS: Dict[Tuple[type, str], Tuple[FrozenSet[str], Optional[FrozenSet[str]], str]] = {}
+
+
+def check_keywords(session_class: type, method: str, kwargs: Dict[str, Any]) -> None:
+    """Raise the TypeError a real session raises for a keyword its execution does not take.
+
+    ``AsyncSession.execute(statement, ..., **kw)`` takes any keyword and hands the extra ones to
+    the sync session's ``execute()``, which refuses those it does not name (on SQLAlchemy 1.4
+    they reach ``Session.get_bind()``, which does): a misspelt ``execution_option=`` fails at
+    the await, not at the call.
+
+    :param session_class: the session class the mock imitates.
+    :param method: the executing method (``"execute"``, ``"scalars"``...).
+    :param kwargs: the keyword arguments of the call.
+    """
+    if not kwargs:
+        return
+    key = (session_class, method)
+    known = _KEYWORDS.get(key)
+    if known is None:
+        known = _KEYWORDS[key] = _keywords_of(session_class, method)
+    named, accepted, refuser = known
+    if accepted is None:
+        return
+    for name in kwargs:
+        if name not in named and name not in accepted:
+            raise TypeError(f"{refuser}() got an unexpected keyword argument {name!r}")
+
+
+def _keywords_of(
+    session_class: type, method: str
+) -> Tuple[FrozenSet[str], Optional[FrozenSet[str]], str]:
+    named = frozenset(_parameters(getattr(session_class, method))) - {"self"}
+    sync_class = getattr(session_class, "sync_session_class", Session)
+    execute = sync_class.execute
+    refuser = execute
+    if _takes_any_keyword(execute):
+        if execute is not getattr(Session, "execute", None):
+            return named, None, ""  # a project's own execute(): it decides
+        refuser = sync_class.get_bind  # SQLAlchemy 1.4 hands them on to get_bind()
+    return named, frozenset(_parameters(refuser)) - {"self"}, refuser.__qualname__
+
+
+def _parameters(function: Any) -> List[str]:
+    return [
+        parameter.name
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+
+
+def _takes_any_keyword(function: Any) -> bool:
+    return any(
+        parameter.kind is parameter.VAR_KEYWORD
+        for parameter in inspect.signature(function).parameters.values()
+    )
 
 
 # -- default behaviour of each method, used while the user has not configured the child --------

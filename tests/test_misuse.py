@@ -878,12 +878,14 @@ class BrokenReprTest(AsyncSessionTestCase):
 
 
 class ExecutemanyParamsTest(AsyncSessionTestCase):
-    """Executemany parameters that are not dicts leave the assertions working."""
+    """Executemany parameters that are not dicts, refused as a real session refuses them, leave
+    the assertions working on the refused call."""
 
     maxDiff = None
 
     async def test_tuples_give_no_values_by_name(self):
-        await self.session.execute(insert(User), [(1, "ada"), (2, "bob")])
+        with self.assertRaises(TypeError):
+            await self.session.execute(insert(User), [(1, "ada"), (2, "bob")])
 
         with self.assertRaises(self.failureException) as caught:
             self.assertExecuted(insert(User), params={"name": ["ada", "bob"]})
@@ -898,7 +900,8 @@ class ExecutemanyParamsTest(AsyncSessionTestCase):
         )
 
     async def test_dicts_among_other_rows_still_count(self):
-        await self.session.execute(insert(User), [{"name": "ada"}, 5, {"name": "bob"}])
+        with self.assertRaises(TypeError):
+            await self.session.execute(insert(User), [{"name": "ada"}, 5, {"name": "bob"}])
 
         self.assertExecuted(insert(User), params={"name": ["ada", "bob"]})
 
