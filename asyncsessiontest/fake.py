@@ -278,7 +278,12 @@ class SessionState:
         if is_exception(effect):
             raise effect
         if not callable(effect):
-            value = next(effect)
+            try:
+                value = next(effect)
+            except StopIteration:
+                # as AsyncMock says a side_effect iterable ran out (a StopIteration cannot
+                # leave a coroutine: Python would make it a RuntimeError)
+                raise StopAsyncIteration from None
             if is_exception(value):
                 raise value
             return
