@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.util import greenlet_spawn
 
+from asyncsessiontest.connection import connection_stand_in
 from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.keys import KeyAssigner
@@ -117,6 +118,14 @@ class SessionState:
         self.check_implicit_io = check_implicit_io
         self._orm: Optional[OrmState] = None
         self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
+        self._connection: Any = None
+
+    def connection(self) -> Any:
+        """Return what ``await session.connection()`` gives: the same connection each time,
+        whose executions answer as the session's (:mod:`asyncsessiontest.connection`)."""
+        if self._connection is None:
+            self._connection = connection_stand_in(self)
+        return self._connection
 
     def set_expire_on_commit(self, expire: bool) -> None:
         """Expire (or not) the session's instances on commit from now on.
@@ -156,6 +165,7 @@ class SessionState:
         holds it can go on using it.
         """
         self._session = None
+        self._connection = None
         self.transactions.clear()
         self.factory = None
         self.failed_flush = None
@@ -552,6 +562,7 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     ).scalars(),
     "get": _get,
     "get_one": _get_one,
+    "connection": lambda state, a, k: state.connection(),
     "merge": lambda state, a, k: a[0] if a else k["instance"],
     "__aenter__": lambda state, a, k: state.session,
     "__contains__": lambda state, a, k: a[0] in state.orm.sync,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 import sqlalchemy
 from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.engine.util import _distill_params_20
-from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
+from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, ObjectNotExecutableError
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import coercions, roles
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OrmState",
+    "check_connection_execution",
     "check_parameters",
     "check_statement",
     "expired_reason",
@@ -825,3 +826,18 @@ def check_parameters(statement: Any, params: Any) -> None:
                     f"several rows; got {safe_repr(params)}"
                 )
     _distill_params_20(params)
+
+
+def check_connection_execution(statement: Any, parameters: Any) -> None:
+    """Raise what a real ``AsyncConnection`` raises for what it cannot execute.
+
+    :param statement: what the code passed as the statement.
+    :param parameters: the parameters passed beside it.
+    :raises sqlalchemy.exc.ObjectNotExecutableError: ``statement`` is not executable (a
+        string, a number, a mapped class, a criterion...).
+    :raises sqlalchemy.exc.ArgumentError: ``parameters`` is neither a dict nor a list of dicts
+        (the engine's own check, ``sqlalchemy.engine.util``, private).
+    """
+    if not isinstance(statement, Executable):
+        raise ObjectNotExecutableError(statement)
+    _distill_params_20(parameters)
