@@ -17,9 +17,9 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_mapper
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import greenlet_spawn, immutabledict
 
 from asyncsessiontest.connection import connection_stand_in
 from asyncsessiontest.emptydb import answer as database_answer
@@ -44,7 +44,7 @@ from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
 __all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState"]
 
-RUN_IN_GREENLET = frozenset({"delete", "run_sync"})
+RUN_IN_GREENLET = frozenset({"delete", "delete_all", "run_sync"})
 """The methods whose behaviour runs sync session code in a greenlet: a coroutine to await."""
 
 # hides this module's frames from failure tracebacks (strict mode fails from here), so they
@@ -320,8 +320,15 @@ class SessionState:
         method = operation.method
         executes = method in STATEMENT_METHODS
         if executes:  # a real session looks at what it is given before anything else
-            check_keywords(self.session_class, method, operation.kwargs)
-            check_statement(_execution(operation.args, operation.kwargs)[0])
+            args, kwargs = operation.args, operation.kwargs
+            options = args[2] if len(args) > 2 else kwargs.get("execution_options")
+            if options:
+                immutabledict(options)  # as AsyncSession reads them (a TypeError if no mapping)
+            check_keywords(self.session_class, method, kwargs)
+            check_statement(_execution(args, kwargs)[0])
+            bind_arguments = args[3] if len(args) > 3 else kwargs.get("bind_arguments")
+            if bind_arguments:
+                dict(bind_arguments)  # as Session.execute() reads them
         if self.failed_flush is not None and method in _NEEDS_TRANSACTION:
             raise pending_rollback(self.failed_flush)
         if method in _AUTOBEGINS:
@@ -524,9 +531,30 @@ async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
     await greenlet_spawn(sync.delete, instance)
 
 
+def _merge(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # an object that is not mapped: UnmappedInstanceError, as merge()
+    return instance
+
+
+def _merge_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    instances = list(args[0] if args else kwargs["instances"])
+    for instance in instances:
+        object_mapper(instance)
+    return instances
+
+
+async def _delete_all(
+    state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> None:
+    for instance in list(args[0] if args else kwargs["instances"]):
+        await _delete(state, (instance,), {})
+
+
 def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     orm = state.orm
     instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # as the real expire() refuses an object that is not mapped
     if instance in orm.sync.new:
         return  # kept pending for want of a primary key: production would have one
     orm.hold(instance)  # only the object expired: its values, for the test's own reads
@@ -543,6 +571,7 @@ def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, An
 
 def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # as the real refresh() refuses an object that is not mapped
     names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
     state.orm.refresh(instance, names)
 
@@ -563,7 +592,7 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "get": _get,
     "get_one": _get_one,
     "connection": lambda state, a, k: state.connection(),
-    "merge": lambda state, a, k: a[0] if a else k["instance"],
+    "merge": _merge,
     "__aenter__": lambda state, a, k: state.session,
     "__contains__": lambda state, a, k: a[0] in state.orm.sync,
     "__iter__": lambda state, a, k: iter(state.orm.sync),
@@ -586,8 +615,9 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "run_sync": _run_sync,
 }
 for _name in (
-    "__aexit__", "aclose", "close", "commit", "delete_all", "flush", "invalidate",
+    "__aexit__", "aclose", "close", "commit", "flush", "invalidate",
     "reset", "rollback",
 ):  # fmt: skip
     BEHAVIOURS[_name] = _returns_none
-BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+BEHAVIOURS["merge_all"] = _merge_all
+BEHAVIOURS["delete_all"] = _delete_all

@@ -158,7 +158,9 @@ class MemberKindTest(AsyncSessionTestCase):
                 args, kwargs = arguments_for(name)
                 # a real session deletes, refreshes, expires and expunges only its own objects
                 self.session.sync_session.expunge_all()
-                make_persistent(self.session, *[a for a in args if isinstance(a, User)])
+                objects = [a for a in args if isinstance(a, User)]
+                objects += [o for a in args if isinstance(a, list) for o in a]  # delete_all
+                make_persistent(self.session, *objects)
                 returned = method(*args, **kwargs)
                 self.assertTrue(inspect.iscoroutine(returned))
                 if name == "get_one":  # nothing to find in an empty database
