@@ -5,6 +5,7 @@ database (aiosqlite), with the very same argument objects, and the outcomes must
 same exception type and message, or both answering. Then the mock's error is pinned as text.
 """
 
+import inspect
 import unittest
 
 import sqlalchemy
@@ -94,9 +95,12 @@ def get_accepted_cases():
 
 
 async def outcome(session, method, args, kwargs):
-    """Return ("answered", None) or (exception type, message) for one awaited call."""
+    """Return ("answered", None) or (exception type, message) for one call, awaited if it is
+    a coroutine method's."""
     try:
-        await getattr(session, method)(*args, **kwargs)
+        returned = getattr(session, method)(*args, **kwargs)
+        if inspect.isawaitable(returned):
+            await returned
     except Exception as error:
         return type(error), str(error)
     finally:
@@ -160,6 +164,58 @@ class ExecuteParityTest(AsyncSessionTestCase):
                     self.assertEqual(
                         await outcome(self.session, method, args, {}), real_outcomes[method, name]
                     )
+
+
+def session_method_cases():
+    """(name, method, args, kwargs) of other session methods given what they cannot take."""
+    transient = User(id=1)
+    found = [
+        ("add(5)", "add", (5,), {}),
+        ("add(None)", "add", (None,), {}),
+        ("add(User)", "add", (User,), {}),
+        ("add_all(5)", "add_all", (5,), {}),
+        ("add_all([5])", "add_all", ([5],), {}),
+        ("delete(5)", "delete", (5,), {}),
+        ("delete(a transient object)", "delete", (transient,), {}),
+        ("merge(5)", "merge", (5,), {}),
+        ("merge(User)", "merge", (User,), {}),
+        ("refresh(5)", "refresh", (5,), {}),
+        ("refresh(a transient object)", "refresh", (transient,), {}),
+        ("expire(5)", "expire", (5,), {}),
+        ("expire(a transient object)", "expire", (transient,), {}),
+        ("expunge(5)", "expunge", (5,), {}),
+        ("expunge(a transient object)", "expunge", (transient,), {}),
+        ("is_modified(5)", "is_modified", (5,), {}),
+        ("run_sync(5)", "run_sync", (5,), {}),
+        ("get(5, 1)", "get", (5, 1), {}),
+        ("execute(bind_arguments=5)", "execute", (select(User),), {"bind_arguments": 5}),
+        ("execute(bind_arguments=[1])", "execute", (select(User),), {"bind_arguments": [1]}),
+        ("execute(execution_options=5)", "execute", (select(User),), {"execution_options": 5}),
+        ("execute(execution_options=[1])", "execute", (select(User),),
+         {"execution_options": [1]}),
+        ("execute(execution_options=[])", "execute", (select(User),), {"execution_options": []}),
+    ]
+    if not SQLALCHEMY_1:  # 1.4 has no merge_all() or delete_all(): the names fail alike
+        for method in ("merge_all", "delete_all"):
+            if hasattr(AsyncSession, method):
+                found.append((f"{method}([5])", method, ([5],), {}))
+    return found
+
+
+class SessionMethodParityTest(AsyncSessionTestCase):
+    maxDiff = None
+
+    async def test_other_methods_refuse_as_a_real_session_does(self):
+        cases = session_method_cases()
+        real_outcomes = {}
+        async with real_session() as real:
+            for name, method, args, kwargs in cases:
+                real_outcomes[name] = await outcome(real, method, args, kwargs)
+        for name, method, args, kwargs in cases:
+            with self.subTest(case=name):
+                self.assertEqual(
+                    await outcome(self.session, method, args, kwargs), real_outcomes[name]
+                )
 
 
 class ExecuteRefusalTextTest(AsyncSessionTestCase):
