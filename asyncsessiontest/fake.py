@@ -118,14 +118,14 @@ class SessionState:
         self.check_implicit_io = check_implicit_io
         self._orm: Optional[OrmState] = None
         self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
-        self._connection: Any = None
+        self._connection_stand_in: Any = None
 
-    def connection(self) -> Any:
+    def mock_connection(self) -> Any:
         """Return what ``await session.connection()`` gives: the same connection each time,
         whose executions answer as the session's (:mod:`asyncsessiontest.connection`)."""
-        if self._connection is None:
-            self._connection = connection_stand_in(self)
-        return self._connection
+        if self._connection_stand_in is None:
+            self._connection_stand_in = connection_stand_in(self)
+        return self._connection_stand_in
 
     def set_expire_on_commit(self, expire: bool) -> None:
         """Expire (or not) the session's instances on commit from now on.
@@ -165,7 +165,7 @@ class SessionState:
         holds it can go on using it.
         """
         self._session = None
-        self._connection = None
+        self._connection_stand_in = None
         self.transactions.clear()
         self.factory = None
         self.failed_flush = None
@@ -591,7 +591,7 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     ).scalars(),
     "get": _get,
     "get_one": _get_one,
-    "connection": lambda state, a, k: state.connection(),
+    "connection": lambda state, a, k: state.mock_connection(),
     "merge": _merge,
     "__aenter__": lambda state, a, k: state.session,
     "__contains__": lambda state, a, k: a[0] in state.orm.sync,
