@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import importlib
 import unittest
 import unittest.mock
@@ -96,18 +97,48 @@ def _class_use_message(prop: property) -> str:
     )
 
 
-def _refuse_class_call(self: Any, method: str) -> None:
-    """Refuse ``cls.addResult(...)``: unbound, the method's first argument took ``self``."""
-    if not isinstance(self, AsyncSessionMixin):
-        raise SessionNotSetUpError(
-            f"{method}() was called on the class (cls.{method}(...) in setUpClass()?), but "
-            f"the session it configures exists for each test, from setUp() on. Call "
-            f"self.{method}(...) in setUp() after super().setUp(), in asyncSetUp(), or in "
-            f"the test."
-        )
+class _ConfiguringMethod:
+    """A method that configures the test's session: read on the class (``cls.addResult`` in
+    ``setUpClass``), calling it says where the session exists, whatever arguments it was given
+    (unbound, its first argument took ``self``, and one it needs may be missing)."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        name = function.__name__
+
+        @functools.wraps(function)
+        def called_on_the_class(*args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], AsyncSessionMixin):  # Mixin.addResult(self, ...)
+                return function(*args, **kwargs)
+            raise SessionNotSetUpError(
+                f"{name}() was called on the class (cls.{name}(...) in setUpClass()?), but "
+                f"the session it configures exists for each test, from setUp() on. Call "
+                f"self.{name}(...) in setUp() after super().setUp(), in asyncSetUp(), or in "
+                f"the test."
+            )
+
+        self.on_the_class = called_on_the_class
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self.on_the_class
+        return self.function.__get__(instance, owner)
+
+
+def _configuring(*names: str) -> Callable[[_Class], _Class]:
+    """Make the class's methods ``names`` say, called on the class, that the session they
+    configure exists per test (a class decorator, as for :func:`_per_test`)."""
+
+    def decorate(cls: _Class) -> _Class:
+        for name in names:
+            setattr(cls, name, _ConfiguringMethod(vars(cls)[name]))
+        return cls
+
+    return decorate
 
 
 @_per_test("session", "session_factory", "session_history", "executed_statements")
+@_configuring("addResult", "addException", "addObject", "patchSessionFactory")
 class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     """Give each test a fresh ``self.session``: a mock shaped exactly like an ``AsyncSession``.
 
@@ -302,6 +333,22 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         if hasattr(unittest.IsolatedAsyncioTestCase, "_setupAsyncioRunner"):  # Python 3.11+
             self.__dict__.setdefault("_asyncioTestContext", contextvars.copy_context())
 
+    def run(self, result: Any = None) -> Any:
+        """Run the test as unittest does, undoing what :meth:`patchSessionFactory` patched even
+        when the test was interrupted (a ``KeyboardInterrupt`` skips unittest's cleanups).
+
+        :param result: the ``unittest.TestResult`` to report to, as for ``TestCase.run``.
+        """
+        try:
+            return super().run(result)
+        finally:
+            self._asyncsessiontest_unpatch()
+
+    def _asyncsessiontest_unpatch(self) -> None:
+        patchers = self.__dict__.get("_asyncsessiontest_patchers")
+        while patchers:
+            patchers.pop().stop()  # the last patch first, as cleanups run
+
     def _asyncsessiontest_finish(self) -> None:
         state = self.__dict__.get("_asyncsessiontest_state")
         self._asyncsessiontest_state = _FINISHED
@@ -340,7 +387,6 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :raises AttributeError: ``target`` names an attribute that does not exist.
         :raises ModuleNotFoundError: ``target`` names a module that does not exist.
         """
-        _refuse_class_call(self, "patchSessionFactory")
         parts = target.split(".") if isinstance(target, str) else []
         if len(parts) < 2 or not all(part.isidentifier() for part in parts):
             raise TypeError(
@@ -364,7 +410,11 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             raise type(error)(
                 f"patchSessionFactory(): cannot patch {target!r}, it does not exist: {error}"
             ) from None
-        self.addCleanup(patcher.stop)
+        patchers = self.__dict__.get("_asyncsessiontest_patchers")
+        if patchers is None:
+            patchers = self.__dict__["_asyncsessiontest_patchers"] = []
+            self.addCleanup(self._asyncsessiontest_unpatch)
+        patchers.append(patcher)
         # the real factory's expire_on_commit is what the code under test gets in production
         setting = getattr(original, "kw", {}).get("expire_on_commit")
         if isinstance(setting, bool):
@@ -401,7 +451,6 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :raises TypeError: an argument has the wrong type.
         :raises ValueError: the rows do not fit together (see :func:`make_result`).
         """
-        _refuse_class_call(self, "addResult")
         if isinstance(rows, CannedResult):
             if columns is not None or rowcount is not None:
                 raise TypeError(
@@ -424,7 +473,6 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             arguments, or ``StopIteration``/``StopAsyncIteration``, which a coroutine cannot
             raise as an error.
         """
-        _refuse_class_call(self, "addException")
         if not is_exception(exc):
             raise TypeError(
                 f"addException(): exc must be an exception instance or class, got {safe_repr(exc)}"
@@ -444,7 +492,6 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
         :raises ValueError: one of them has no primary key, or the primary key of another
             instance added (of the same class or one it inherits from).
         """
-        _refuse_class_call(self, "addObject")
         self._asyncsessiontest.add_objects(instances)
 
     # -- what happened ---------------------------------------------------------------------------

@@ -17,9 +17,11 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, object_mapper
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import greenlet_spawn, immutabledict
 
+from asyncsessiontest.connection import connection_stand_in
 from asyncsessiontest.emptydb import answer as database_answer
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.keys import KeyAssigner
@@ -27,6 +29,8 @@ from asyncsessiontest.kinds import is_exception
 from asyncsessiontest.matching import is_orm_statement
 from asyncsessiontest.ormstate import (
     OrmState,
+    check_parameters,
+    check_statement,
     expired_reason,
     orm_instances,
     require_unique,
@@ -40,7 +44,7 @@ from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
 __all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState"]
 
-RUN_IN_GREENLET = frozenset({"delete", "run_sync"})
+RUN_IN_GREENLET = frozenset({"delete", "delete_all", "run_sync"})
 """The methods whose behaviour runs sync session code in a greenlet: a coroutine to await."""
 
 # hides this module's frames from failure tracebacks (strict mode fails from here), so they
@@ -125,6 +129,14 @@ class SessionState:
         self.check_implicit_io = check_implicit_io
         self._orm: Optional[OrmState] = None
         self.keys: Optional[KeyAssigner] = KeyAssigner() if assign_primary_keys else None
+        self._connection_stand_in: Any = None
+
+    def mock_connection(self) -> Any:
+        """Return what ``await session.connection()`` gives: the same connection each time,
+        whose executions answer as the session's (:mod:`asyncsessiontest.connection`)."""
+        if self._connection_stand_in is None:
+            self._connection_stand_in = connection_stand_in(self)
+        return self._connection_stand_in
 
     def set_expire_on_commit(self, expire: bool) -> None:
         """Expire (or not) the session's instances on commit from now on.
@@ -185,6 +197,7 @@ class SessionState:
         holds it can go on using it.
         """
         self._session = None
+        self._connection_stand_in = None
         self.transactions.clear()
         self.factory = None
         self.failed_flush = None
@@ -307,7 +320,12 @@ class SessionState:
         if is_exception(effect):
             raise effect
         if not callable(effect):
-            value = next(effect)
+            try:
+                value = next(effect)
+            except StopIteration:
+                # as AsyncMock says a side_effect iterable ran out (a StopIteration cannot
+                # leave a coroutine: Python would make it a RuntimeError)
+                raise StopAsyncIteration from None
             if is_exception(value):
                 raise value
             return
@@ -332,12 +350,24 @@ class SessionState:
         :raises PendingRollbackError: a flush failed and no rollback followed.
         """
         method = operation.method
+        executes = method in STATEMENT_METHODS
+        if executes:  # a real session looks at what it is given before anything else
+            args, kwargs = operation.args, operation.kwargs
+            options = args[2] if len(args) > 2 else kwargs.get("execution_options")
+            if options:
+                immutabledict(options)  # as AsyncSession reads them (a TypeError if no mapping)
+            check_keywords(self.session_class, method, kwargs)
+            check_statement(_execution(args, kwargs)[0])
+            bind_arguments = args[3] if len(args) > 3 else kwargs.get("bind_arguments")
+            if bind_arguments:
+                dict(bind_arguments)  # as Session.execute() reads them
         if self.failed_flush is not None and method in _NEEDS_TRANSACTION:
             raise pending_rollback(self.failed_flush)
         if method in _AUTOBEGINS:
             self.autobegin()
-        if method in STATEMENT_METHODS:
+        if executes:
             self.autoflush(operation)
+            check_parameters(*_execution(operation.args, operation.kwargs))
 
     def after_await(self, operation: Operation) -> None:
         """Apply what an awaited method did once it returned: flush, commit, rollback, close.
@@ -411,10 +441,10 @@ class SessionState:
         :param entity: a mapped class.
         :param ident: a primary key.
         """
-        found = self.objects.find(entity, ident)  # checks entity and ident as get() does
+        found, key = self.objects.find(entity, ident)  # checks entity and ident as get() does
         orm = self._orm
         if orm is not None:
-            in_session = orm.sync.identity_map.get(identity_key(entity, ident))
+            in_session = orm.sync.identity_map.get(identity_key(entity, key))
             if in_session is not None:
                 if sa_inspect(in_session).expired:
                     orm.refresh(in_session, None)  # a real get() reloads an expired object
@@ -422,6 +452,66 @@ class SessionState:
         if found is not None:
             self.orm.adopt([found], None)
         return found
+
+
+# (session class, method) -> its named parameters, the extra keywords the sync session takes
+# (None: any) and the sync method that refuses the others
+_KEYWORDS: Dict[Tuple[type, str], Tuple[FrozenSet[str], Optional[FrozenSet[str]], str]] = {}
+
+
+def check_keywords(session_class: type, method: str, kwargs: Dict[str, Any]) -> None:
+    """Raise the TypeError a real session raises for a keyword its execution does not take.
+
+    ``AsyncSession.execute(statement, ..., **kw)`` takes any keyword and hands the extra ones to
+    the sync session's ``execute()``, which refuses those it does not name (on SQLAlchemy 1.4
+    they reach ``Session.get_bind()``, which does): a misspelt ``execution_option=`` fails at
+    the await, not at the call.
+
+    :param session_class: the session class the mock imitates.
+    :param method: the executing method (``"execute"``, ``"scalars"``...).
+    :param kwargs: the keyword arguments of the call.
+    """
+    if not kwargs:
+        return
+    key = (session_class, method)
+    known = _KEYWORDS.get(key)
+    if known is None:
+        known = _KEYWORDS[key] = _keywords_of(session_class, method)
+    named, accepted, refuser = known
+    if accepted is None:
+        return
+    for name in kwargs:
+        if name not in named and name not in accepted:
+            raise TypeError(f"{refuser}() got an unexpected keyword argument {name!r}")
+
+
+def _keywords_of(
+    session_class: type, method: str
+) -> Tuple[FrozenSet[str], Optional[FrozenSet[str]], str]:
+    named = frozenset(_parameters(getattr(session_class, method))) - {"self"}
+    sync_class = getattr(session_class, "sync_session_class", Session)
+    execute = sync_class.execute
+    refuser = execute
+    if _takes_any_keyword(execute):
+        if execute is not getattr(Session, "execute", None):
+            return named, None, ""  # a project's own execute(): it decides
+        refuser = sync_class.get_bind  # SQLAlchemy 1.4 hands them on to get_bind()
+    return named, frozenset(_parameters(refuser)) - {"self"}, refuser.__qualname__
+
+
+def _parameters(function: Any) -> List[str]:
+    return [
+        parameter.name
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+
+
+def _takes_any_keyword(function: Any) -> bool:
+    return any(
+        parameter.kind is parameter.VAR_KEYWORD
+        for parameter in inspect.signature(function).parameters.values()
+    )
 
 
 # -- default behaviour of each method, used while the user has not configured the child --------
@@ -473,9 +563,30 @@ async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
     await greenlet_spawn(sync.delete, instance)
 
 
+def _merge(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # an object that is not mapped: UnmappedInstanceError, as merge()
+    return instance
+
+
+def _merge_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    instances = list(args[0] if args else kwargs["instances"])
+    for instance in instances:
+        object_mapper(instance)
+    return instances
+
+
+async def _delete_all(
+    state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> None:
+    for instance in list(args[0] if args else kwargs["instances"]):
+        await _delete(state, (instance,), {})
+
+
 def _expire(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     orm = state.orm
     instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # as the real expire() refuses an object that is not mapped
     if instance in orm.sync.new:
         return  # kept pending for want of a primary key: production would have one
     orm.hold(instance)  # only the object expired: its values, for the test's own reads
@@ -492,6 +603,7 @@ def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, An
 
 def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     instance = args[0] if args else kwargs["instance"]
+    object_mapper(instance)  # as the real refresh() refuses an object that is not mapped
     names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
     state.orm.refresh(instance, names)
 
@@ -511,7 +623,8 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     ).scalars(),
     "get": _get,
     "get_one": _get_one,
-    "merge": lambda state, a, k: a[0] if a else k["instance"],
+    "connection": lambda state, a, k: state.mock_connection(),
+    "merge": _merge,
     "__aenter__": lambda state, a, k: state.session,
     "__contains__": lambda state, a, k: a[0] in state.orm.sync,
     "__iter__": lambda state, a, k: iter(state.orm.sync),
@@ -534,9 +647,10 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "run_sync": _run_sync,
 }
 for _name in (
-    "__aexit__", "aclose", "close", "commit", "delete_all", "flush", "invalidate",
+    "__aexit__", "aclose", "close", "commit", "flush", "invalidate",
     "reset", "rollback",
 ):  # fmt: skip
     BEHAVIOURS[_name] = _returns_none
-BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+BEHAVIOURS["merge_all"] = _merge_all
+BEHAVIOURS["delete_all"] = _delete_all
 SessionState.behaviours = BEHAVIOURS

@@ -24,20 +24,25 @@ from __future__ import annotations
 import os
 import sys
 import unittest
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 import sqlalchemy
 from sqlalchemy import create_engine, event, inspect, select
-from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
+from sqlalchemy.engine.util import _distill_params_20
+from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, ObjectNotExecutableError
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import coercions, roles
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import Select, TableClause
 from sqlalchemy.util import await_only
 
 from asyncsessiontest.keys import assignable
 from asyncsessiontest.kinds import is_orm_instance
-from asyncsessiontest.matching import plain_sql
+from asyncsessiontest.matching import is_orm_statement, plain_sql
+from asyncsessiontest.reprs import safe_repr
 
 if TYPE_CHECKING:
     from asyncsessiontest.fake import SessionState
@@ -45,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = [
     "HeldValues",
     "OrmState",
+    "check_connection_execution",
+    "check_parameters",
+    "check_statement",
     "expired_reason",
     "has_order_by",
     "holding_class_for",
@@ -713,7 +721,8 @@ def loaded_attributes(statement: Any, mapper: Any, path: Any) -> Tuple[Set[str],
     loaded: Set[str] = set()
     raising: Dict[str, str] = {}
     primary = {column.key for column in mapper.primary_key}
-    for prop in mapper.attrs:
+    # columns and relationships: a synonym or a composite loads nothing of its own
+    for prop in (*mapper.column_attrs, *mapper.relationships):
         loader = prop._get_context_loader(context, registry) if context is not None else None
         chosen = loader.strategy if loader is not None and loader.strategy else None
         strategy = dict(chosen or prop.strategy_key)
@@ -885,3 +894,84 @@ def orm_instances(rows: Iterable[Tuple[Any, ...]]) -> List[Any]:
     :param rows: the rows, as tuples.
     """
     return [value for row in rows for value in row if is_orm_instance(value)]
+
+
+# the types of statement seen to need no coercion: checked once each (coercion costs ~2 us)
+_STATEMENT_TYPES: Set[type] = set()
+
+
+def check_statement(statement: Any) -> None:
+    """Raise what a real session raises first when ``statement`` is not one it executes.
+
+    ``Session.execute()`` begins with SQLAlchemy's coercion of its argument to a statement
+    (``sqlalchemy.sql.coercions``, private): a plain string (from 2.0 on; 1.4 takes it as
+    ``text()``), a number, None, a mapped class, a criterion, a subquery or a table raise its
+    ``ArgumentError``, with its own message.
+
+    :param statement: what the code passed as the statement.
+    :raises sqlalchemy.exc.ArgumentError: ``statement`` is not executable.
+    """
+    kind = type(statement)
+    if kind in _STATEMENT_TYPES:
+        return
+    coerced = coercions.expect(roles.StatementRole, statement)
+    if coerced is statement and isinstance(statement, Executable):
+        _STATEMENT_TYPES.add(kind)
+
+
+_SQLALCHEMY_1 = sqlalchemy.__version__.startswith("1.")
+
+
+def check_parameters(statement: Any, params: Any) -> None:
+    """Raise what a real session raises when ``params`` cannot be the statement's parameters.
+
+    A real session checks them as it executes (after it began its transaction and flushed):
+    through the engine's own check (``sqlalchemy.engine.util``, private), whose
+    ``ArgumentError`` the mock raises as it is. An ORM insert, and an ORM update given a list,
+    read them as dicts, and a real session raises a ``TypeError`` from inside SQLAlchemy for
+    anything else (SQLAlchemy 2.0+; 1.4 for rows that are not dicts): the mock raises a
+    ``TypeError`` saying what they must be.
+
+    :param statement: the executed statement (already checked).
+    :param params: the parameters passed beside it.
+    :raises sqlalchemy.exc.ArgumentError: ``params`` is neither a dict nor a list of dicts.
+    :raises TypeError: ``params`` of an ORM insert or bulk update are not dicts.
+    """
+    if not params:
+        return  # a real session executes with ``params or {}``
+    several = isinstance(params, (list, tuple))
+    is_insert = getattr(statement, "is_insert", False)
+    if _SQLALCHEMY_1:
+        _distill_params_20(params)  # 1.4 has no ORM bulk DML: the engine checks them first
+        reads_dicts = several and is_insert and is_orm_statement(statement)
+    else:
+        # an ORM bulk insert or update (or any ORM insert) reads each row as a dict
+        reads_dicts = (
+            getattr(statement, "is_dml", False)
+            and (several or is_insert)
+            and is_orm_statement(statement)
+        )
+    if reads_dicts:
+        for row in params if several else [params]:
+            if not isinstance(row, Mapping):
+                kind = "insert" if is_insert else "bulk update"
+                raise TypeError(
+                    f"the parameters of an ORM {kind} must be a dict, or a list of dicts for "
+                    f"several rows; got {safe_repr(params)}"
+                )
+    _distill_params_20(params)
+
+
+def check_connection_execution(statement: Any, parameters: Any) -> None:
+    """Raise what a real ``AsyncConnection`` raises for what it cannot execute.
+
+    :param statement: what the code passed as the statement.
+    :param parameters: the parameters passed beside it.
+    :raises sqlalchemy.exc.ObjectNotExecutableError: ``statement`` is not executable (a
+        string, a number, a mapped class, a criterion...).
+    :raises sqlalchemy.exc.ArgumentError: ``parameters`` is neither a dict nor a list of dicts
+        (the engine's own check, ``sqlalchemy.engine.util``, private).
+    """
+    if not isinstance(statement, Executable):
+        raise ObjectNotExecutableError(statement)
+    _distill_params_20(parameters)

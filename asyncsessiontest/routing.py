@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
 from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import Matcher, render
@@ -185,14 +187,24 @@ class ObjectStore:
             new.append(instance)
         self.instances.extend(new)
 
-    def find(self, entity: Any, ident: Any) -> Any:
-        """Return the added instance of ``entity`` whose primary key equals ``ident``, or None.
+    def find(self, entity: Any, ident: Any) -> Tuple[Any, Tuple[Any, ...]]:
+        """Return the added instance of ``entity`` whose primary key equals ``ident`` (or None),
+        and that primary key as a tuple.
 
         :param entity: a mapped class.
         :param ident: a primary key: a value, a tuple for a composite key, or a dict by name.
+        :raises sqlalchemy.exc.NoInspectionAvailable: ``entity`` is not mapped (as ``get()``).
+        :raises sqlalchemy.exc.ArgumentError: ``entity`` is an instance, not a class.
+        :raises sqlalchemy.exc.InvalidRequestError: ``ident`` has the wrong number of values,
+            or names that are not the key's, as the real ``get()`` says.
         """
         mapper = sa_inspect(entity)  # raises for a non-mapped entity, as the real get() does
+        if not getattr(mapper, "is_mapper", False):
+            raise ArgumentError(f"Expected mapped class or mapper, got: {entity!r}")
         wanted = _identity(mapper, ident)
+        return self._find(mapper, wanted), wanted
+
+    def _find(self, mapper: Any, wanted: Tuple[Any, ...]) -> Any:
         for instance in self.instances:
             if isinstance(instance, mapper.class_):
                 if tuple(mapper.primary_key_from_instance(instance)) == wanted:
@@ -228,8 +240,34 @@ def _refuse_missing_key(instance: Any, mapper: Any, key: Tuple[Any, ...]) -> Non
 
 
 def _identity(mapper: Any, ident: Any) -> Tuple[Any, ...]:
-    if isinstance(ident, dict):
-        return tuple(ident.get(mapper.get_property_by_column(c).key) for c in mapper.primary_key)
-    if isinstance(ident, (tuple, list)):
-        return tuple(ident)
-    return (ident,)
+    """Return the primary key ``get()`` looks for, refusing an identifier of the wrong shape
+    with the real ``Session.get()``'s error."""
+    is_dict = isinstance(ident, dict)
+    if ident is None:
+        values: Any = [None]
+    elif is_dict or isinstance(ident, (str, bytes)) or not isinstance(ident, Iterable):
+        values = ident if is_dict else [ident]
+    else:
+        values = list(ident)
+    if len(values) != len(mapper.primary_key):
+        columns = ",".join(f"'{column}'" for column in mapper.primary_key)
+        raise InvalidRequestError(
+            "Incorrect number of values in identifier to formulate primary key for "
+            f"session.get(); primary key columns are {columns}"
+        )
+    if not is_dict:
+        return tuple(values)
+    names = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
+    by_name = dict(ident)
+    for synonym in mapper.synonyms:  # a synonym of a key attribute names it too
+        if synonym.key in by_name and synonym.name in names:
+            by_name[synonym.name] = by_name[synonym.key]
+    try:
+        return tuple(by_name[name] for name in names)
+    except KeyError:
+        shown = ",".join(f"'{name}'" for name in names)
+        raise InvalidRequestError(
+            "Incorrect names of values in identifier to formulate primary key for "
+            f"session.get(); primary key attribute names are {shown} (synonym names are also "
+            "accepted)"
+        ) from None

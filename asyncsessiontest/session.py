@@ -472,7 +472,13 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
         operation.awaited = True
         state: SessionState = self.__dict__["_ast_state"]
         try:
-            state.before_await(operation)
+            try:
+                state.before_await(operation)
+            except BaseException:
+                # refused as the real session refuses it: still an await, as AsyncMock counts
+                # one whose side_effect raised
+                self._ast_note_await(operation.args, operation.kwargs)
+                raise
             if self._ast_untouched():
                 # in debug mode each coroutine made costs ~3 us: no second one for the default
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
@@ -489,13 +495,17 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
     def _ast_default_awaited(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         """Record the await as AsyncMock does when it runs a call itself, and answer as the
         session does."""
+        self._ast_note_await(args, kwargs)
+        return self._ast_default(args, kwargs)
+
+    def _ast_note_await(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+        """Record an await as AsyncMock records one."""
         # the records live in __dict__, as Mock keeps them (a method's mock has no delegate)
         call = call_record(args, kwargs)
         state = self.__dict__
         state["_mock_await_count"] += 1
         state["_mock_await_args"] = call
         state["_mock_await_args_list"].append(call)
-        return self._ast_default(args, kwargs)
 
     async def _execute_mock_call(self, *args: Any, **kwargs: Any) -> Any:
         # only for a method the test configured: _ast_run answers the others itself

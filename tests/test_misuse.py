@@ -584,13 +584,17 @@ class SetUpClassMisuseTest(RefusedMixin, unittest.TestCase):
                 )
 
     def test_the_configuring_methods_called_on_the_class_say_where_to_call_them(self):
-        # (addException and patchSessionFactory need an argument besides self: called on the
-        # class with one, Python itself says that argument is missing, at the same line)
         case = AsyncSessionTestCase
         calls = [
             ("addResult", lambda: case.addResult([(1,)])),
             ("addResult", lambda: case.addResult([(1,)], statement=User)),
+            ("addResult", lambda: case.addResult()),
             ("addObject", lambda: case.addObject(User(id=1))),
+            # unbound, the one argument takes self's place and the one they need is missing
+            ("addException", lambda: case.addException(LookupError())),
+            ("addException", lambda: case.addException(LookupError, times=2)),
+            ("patchSessionFactory", lambda: case.patchSessionFactory("app.db.Local")),
+            ("addObject", lambda: AsyncSessionMixin.addObject(User(id=1))),
             # given the class as self, as super() cannot be used in a classmethod
             ("addResult", lambda: case.addResult(case, [(1,)])),
             ("addException", lambda: case.addException(case, LookupError())),
@@ -620,6 +624,47 @@ class SetUpClassMisuseTest(RefusedMixin, unittest.TestCase):
             ),
             result.errors[0][1],
         )
+
+    def test_the_call_from_set_up_class_reaches_the_report(self):
+        class Inner(AsyncSessionTestCase):
+            @classmethod
+            def setUpClass(cls):
+                super().setUpClass()
+                cls.addException(LookupError("gone"))
+
+            async def test_it(self):
+                pass
+
+        result = run_tests(Inner("test_it"))
+
+        self.assertEqual(len(result.errors), 1)
+        self.assertTrue(
+            result.errors[0][1].endswith(
+                f"asyncsessiontest.errors.SessionNotSetUpError: "
+                f"{class_call_message('addException')}\n"
+            ),
+            result.errors[0][1],
+        )
+
+    def test_the_methods_still_work_from_an_instance_and_document_themselves(self):
+        class Inner(AsyncSessionTestCase):
+            def setUp(self):
+                super().setUp()
+                AsyncSessionMixin.addResult(self, [(1,)])  # explicitly unbound, given self
+
+            async def test_it(self):
+                super().addObject(User(id=2))
+                self.assertEqual(await self.session.scalar(select(User.id)), 1)
+                self.assertEqual((await self.session.get(User, 2)).id, 2)
+
+        result = run_tests(Inner("test_it"))
+
+        self.assertTrue(result.wasSuccessful(), result.errors + result.failures)
+        for name in ("addResult", "addException", "addObject", "patchSessionFactory"):
+            with self.subTest(name=name):
+                on_class = getattr(AsyncSessionMixin, name)
+                self.assertEqual(on_class.__name__, name)
+                self.assertTrue(on_class.__doc__.startswith(on_class.__wrapped__.__doc__[:20]))
 
     def test_the_properties_still_document_themselves(self):
         for name in ("session", "session_factory", "session_history", "executed_statements"):
@@ -733,6 +778,99 @@ class PatchSessionFactoryMisuseTest(RefusedMixin, AsyncSessionTestCase):
         self.patchSessionFactory(f"{__name__}.settings.SessionLocal")
         self.patchSessionFactory(f"{__name__}.settings.SessionLocal")  # a stand-in now
         self.assertIs(settings.SessionLocal, self.session_factory)
+
+
+class PatchUndoneAfterInterruptTest(unittest.TestCase):
+    """A patch of patchSessionFactory() is undone even when KeyboardInterrupt stops the test,
+    which skips unittest's cleanups."""
+
+    def run_interrupted(self, Inner):
+        original = settings.SessionLocal
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                Inner("test_it").run(unittest.TestResult())
+            self.assertIs(settings.SessionLocal, original)
+        finally:
+            settings.SessionLocal = original
+
+    @unittest.skipIf(
+        sys.version_info < (3, 11),
+        "before 3.11 IsolatedAsyncioTestCase itself hangs after a KeyboardInterrupt in an async "
+        "test (its tear-down waits for the runner task the interrupt ended)",
+    )
+    def test_interrupted_in_an_async_test(self):
+        class Inner(AsyncSessionTestCase):
+            async def test_it(self):
+                self.patchSessionFactory(f"{__name__}.settings.SessionLocal")
+                self.patchSessionFactory(f"{__name__}.settings.SessionLocal")  # twice: both undone
+                raise KeyboardInterrupt
+
+        self.run_interrupted(Inner)
+
+    def test_interrupted_in_as_sync_test_after_a_patch_in_set_up(self):
+        class Inner(AsyncSessionTestCase):
+            def setUp(self):
+                super().setUp()
+                self.patchSessionFactory(f"{__name__}.settings.SessionLocal")
+
+            def test_it(self):
+                raise KeyboardInterrupt
+
+        self.run_interrupted(Inner)
+
+    def test_a_test_that_ends_normally_is_unpatched_by_its_cleanup(self):
+        seen = {}
+
+        class Inner(AsyncSessionTestCase):
+            async def test_it(self):
+                self.patchSessionFactory(f"{__name__}.settings.SessionLocal")
+                self.addCleanup(lambda: seen.setdefault("in cleanup", settings.SessionLocal))
+
+        original = settings.SessionLocal
+        result = run_tests(Inner("test_it"))
+
+        self.assertTrue(result.wasSuccessful(), result.errors)
+        self.assertIsInstance(seen["in cleanup"], SessionFactoryStandIn)  # cleanups run LIFO
+        self.assertIs(settings.SessionLocal, original)
+
+
+class SideEffectRunOutTest(AsyncSessionTestCase):
+    """commit.side_effect as a list that ran out: StopAsyncIteration, as AsyncMock raises it,
+    from session.commit() and from a begin() block's commit alike."""
+
+    async def test_a_second_commit_raises_stop_async_iteration(self):
+        self.session.commit.side_effect = [None]
+        await self.session.commit()
+
+        with self.assertRaises(StopAsyncIteration):
+            await self.session.commit()
+
+    async def test_a_second_begin_block_raises_stop_async_iteration(self):
+        self.session.commit.side_effect = [None]
+        async with self.session.begin():
+            pass
+
+        with self.assertRaises(StopAsyncIteration):
+            async with self.session.begin():
+                pass
+        self.assertEqual(
+            [op.method for op in self.session_history][-2:],
+            ["transaction: commit", "transaction: rollback"],
+        )
+
+    async def test_the_two_mix_and_share_the_list(self):
+        self.session.commit.side_effect = [None, None]
+        async with self.session.begin():
+            pass
+        await self.session.commit()
+
+        for block in (True, False):
+            with self.subTest(block=block), self.assertRaises(StopAsyncIteration):
+                if block:
+                    async with self.session.begin():
+                        pass
+                else:
+                    await self.session.commit()
 
 
 class SessionFactoryStandInMisuseTest(RefusedMixin, unittest.TestCase):
@@ -879,12 +1017,14 @@ class BrokenReprTest(AsyncSessionTestCase):
 
 
 class ExecutemanyParamsTest(AsyncSessionTestCase):
-    """Executemany parameters that are not dicts leave the assertions working."""
+    """Executemany parameters that are not dicts, refused as a real session refuses them, leave
+    the assertions working on the refused call."""
 
     maxDiff = None
 
     async def test_tuples_give_no_values_by_name(self):
-        await self.session.execute(insert(User), [(1, "ada"), (2, "bob")])
+        with self.assertRaises(TypeError):
+            await self.session.execute(insert(User), [(1, "ada"), (2, "bob")])
 
         with self.assertRaises(self.failureException) as caught:
             self.assertExecuted(insert(User), params={"name": ["ada", "bob"]})
@@ -899,7 +1039,8 @@ class ExecutemanyParamsTest(AsyncSessionTestCase):
         )
 
     async def test_dicts_among_other_rows_still_count(self):
-        await self.session.execute(insert(User), [{"name": "ada"}, 5, {"name": "bob"}])
+        with self.assertRaises(TypeError):
+            await self.session.execute(insert(User), [{"name": "ada"}, 5, {"name": "bob"}])
 
         self.assertExecuted(insert(User), params={"name": ["ada", "bob"]})
 

@@ -360,6 +360,20 @@ class SqlalchemyPrivateNamesTest(unittest.TestCase):
         )
         self.assertEqual(len(fresh.unique().scalars().all()), 1)
 
+    def test_the_coercion_of_a_statement_and_the_check_of_parameters(self):
+        from sqlalchemy.engine.util import _distill_params_20
+        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.sql import coercions, roles
+
+        statement = select(Customer)
+        self.assertIs(coercions.expect(roles.StatementRole, statement), statement)
+        with self.assertRaisesRegex(ArgumentError, "Executable SQL or text"):
+            coercions.expect(roles.StatementRole, 5)
+        _distill_params_20({"id": 1})
+        _distill_params_20([{"id": 1}])
+        with self.assertRaisesRegex(ArgumentError, "expected for parameters"):
+            _distill_params_20(5)
+
     def test_the_refresh_state_of_a_column_load(self):
         from sqlalchemy.orm.context import QueryContext
 

@@ -158,7 +158,9 @@ class MemberKindTest(AsyncSessionTestCase):
                 args, kwargs = arguments_for(name)
                 # a real session deletes, refreshes, expires and expunges only its own objects
                 self.session.sync_session.expunge_all()
-                make_persistent(self.session, *[a for a in args if isinstance(a, User)])
+                objects = [a for a in args if isinstance(a, User)]
+                objects += [o for a in args if isinstance(a, list) for o in a]  # delete_all
+                make_persistent(self.session, *objects)
                 returned = method(*args, **kwargs)
                 self.assertTrue(inspect.iscoroutine(returned))
                 if name == "get_one":  # nothing to find in an empty database
@@ -253,11 +255,16 @@ class SignatureTest(AsyncSessionTestCase):
             str(caught.exception), real_call_error("refresh", User(), attribute_name=["name"])
         )
 
-    async def test_extra_keywords_accepted_where_the_real_method_takes_them(self):
-        # AsyncSession.execute(statement, params=None, ..., **kw)
+    async def test_extra_keywords_pass_the_call_and_fail_at_the_await_as_real_ones_do(self):
+        # AsyncSession.execute(statement, params=None, ..., **kw) hands them to the sync session
         inspect.signature(AsyncSession.execute).bind(None, select(User), custom_option=1)
-        result = await self.session.execute(select(User), custom_option=1)
-        self.assertEqual(result.all(), [])
+        coroutine = self.session.execute(select(User), custom_option=1)
+        with self.assertRaises(TypeError) as caught:
+            await coroutine
+        self.assertTrue(
+            str(caught.exception).endswith("got an unexpected keyword argument 'custom_option'"),
+            caught.exception,
+        )
         self.session.execute.assert_awaited_once()
 
     def test_sync_method_with_missing_argument(self):
