@@ -21,6 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.util import greenlet_spawn
 
 from asyncsessiontest.emptydb import answer as database_answer
+from asyncsessiontest.engine import async_engine_for
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.keys import KeyAssigner
 from asyncsessiontest.kinds import is_exception
@@ -34,11 +35,11 @@ from asyncsessiontest.ormstate import (
 from asyncsessiontest.recording import STATEMENT_METHODS, History, Operation
 from asyncsessiontest.results import CannedResult, to_async_result
 from asyncsessiontest.routing import ObjectStore, Responder
-from asyncsessiontest.shape import shape_of
+from asyncsessiontest.shape import Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
 from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
-__all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState"]
+__all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState", "behaviour_for"]
 
 RUN_IN_GREENLET = frozenset({"delete", "run_sync"})
 """The methods whose behaviour runs sync session code in a greenlet: a coroutine to await."""
@@ -496,6 +497,9 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "expunge": _on_sync("expunge"),
     "expunge_all": _on_sync("expunge_all"),
     "is_modified": _on_sync("is_modified"),
+    # the sync session's engine, which has the test's dialect and does no IO (see engine.py)
+    "get_bind": _on_sync("get_bind"),
+    "get_async_bind": lambda state, a, k: async_engine_for(state.orm.sync.get_bind(*a, **k)),
     "expire": _expire,
     "expire_all": _expire_all,
     "refresh": _refresh,
@@ -507,3 +511,25 @@ for _name in (
 ):  # fmt: skip
     BEHAVIOURS[_name] = _returns_none
 BEHAVIOURS["merge_all"] = lambda state, a, k: list(a[0] if a else k["instances"])
+
+
+def behaviour_for(member: Member) -> Optional[Behaviour]:
+    """Return what ``member``'s mock does while the user has not configured it, or None.
+
+    A method of SQLAlchemy's session has its behaviour in :data:`BEHAVIOURS`. A method the
+    project's subclass adds (even one a later SQLAlchemy has, such as a backported
+    ``get_one()``) runs its own code with the session mock as ``self``, so that what
+    it does to the session (``self.execute()``, ``self.sync_session``, ``run_sync()``) is
+    answered and recorded as if the code under test did it; a coroutine method's behaviour
+    gives its coroutine, which the mock awaits.
+
+    :param member: a member of the session class.
+    """
+    own_code = member.own_code
+    if own_code is None:
+        return BEHAVIOURS.get(member.name)
+
+    def run_own_code(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        return own_code(state.session, *args, **kwargs)
+
+    return run_own_code

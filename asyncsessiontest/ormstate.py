@@ -27,14 +27,14 @@ import unittest
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 import sqlalchemy
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import Select, TableClause
-from sqlalchemy.util import await_only
 
+from asyncsessiontest.engine import await_nothing, no_io_engine
 from asyncsessiontest.keys import assignable
 from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import plain_sql
@@ -57,42 +57,6 @@ _PACKAGE_DIRECTORIES = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
     os.path.dirname(os.path.abspath(sqlalchemy.__file__)) + os.sep,
 )
-
-
-async def _nothing() -> None:
-    return None
-
-
-def _await_nothing() -> None:
-    """Await nothing as an async driver awaits its IO: outside a greenlet, this raises
-    SQLAlchemy's own ``MissingGreenlet``."""
-    coroutine = _nothing()
-    try:
-        await_only(coroutine)
-    except BaseException:
-        coroutine.close()  # never awaited: say nothing of it (SQLAlchemy 1.4 leaves it open)
-        raise
-
-
-def _refuse_connection() -> Any:
-    # outside a greenlet this raises MissingGreenlet, as the async drivers do; inside one (run_sync)
-    # the code asked for a database connection, which the mock does not have
-    _await_nothing()
-    raise InvalidRequestError(
-        "asyncsessiontest: the session mock has no database connection; code run through "
-        "run_sync() can execute statements (answered like session.execute()), not use "
-        "connections. Test this code against a real database."
-    )
-
-
-_ENGINE: Any = None
-
-
-def _no_io_engine() -> Any:
-    global _ENGINE
-    if _ENGINE is None:
-        _ENGINE = create_engine("sqlite://", creator=_refuse_connection)
-    return _ENGINE
 
 
 _SYNC_CLASSES: Dict[type, type] = {}
@@ -142,7 +106,9 @@ class OrmState:
         options: Dict[str, Any] = {"expire_on_commit": state.expire_on_commit}
         if sqlalchemy.__version__.startswith("1."):
             options["future"] = True  # as AsyncSession makes its sync session on 1.4
-        self.sync: Session = sync_class_for(state.session_class)(bind=_no_io_engine(), **options)
+        self.sync: Session = sync_class_for(state.session_class)(
+            bind=no_io_engine(state.dialect), **options
+        )
         setattr(self.sync, _ORM, self)
         self.held: Dict[int, Dict[str, Any]] = {}
         """id(object) -> the attribute values it held when they were last loaded."""
@@ -410,7 +376,7 @@ class OrmState:
             )
         if not serve:
             try:
-                _await_nothing()
+                await_nothing()
             except MissingGreenlet as error:
                 # SQLAlchemy's own text (its link included), then the line that says why
                 explained = MissingGreenlet(f"{error}\n{self._explain(instance, key)}")

@@ -35,10 +35,11 @@ from unittest.mock import (
 )
 
 from sqlalchemy.engine import Result, ScalarResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult, AsyncScalarResult
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult, AsyncScalarResult
 from sqlalchemy.util import immutabledict
 
-from asyncsessiontest.fake import BEHAVIOURS, RUN_IN_GREENLET, SessionState
+from asyncsessiontest.engine import async_engine_for
+from asyncsessiontest.fake import RUN_IN_GREENLET, SessionState, behaviour_for
 from asyncsessiontest.recording import Operation
 from asyncsessiontest.shape import ASYNC, SYNC, Member
 
@@ -363,7 +364,7 @@ class _MemberMock(SharedClass, FastSpec):
     def _ast_setup(self, state: SessionState, member: Member) -> None:
         self.__dict__["_ast_state"] = state
         self.__dict__["_ast_member"] = member
-        self.__dict__["_ast_behaviour"] = BEHAVIOURS.get(member.name)
+        self.__dict__["_ast_behaviour"] = behaviour_for(member)
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # called by Mock.__call__ before it records anything: a bad call is not a call
@@ -478,8 +479,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
-            if operation.method in RUN_IN_GREENLET and inspect.iscoroutine(answer):
-                answer = await answer  # the behaviour runs sync session code in a greenlet
+            if inspect.iscoroutine(answer) and (
+                operation.method in RUN_IN_GREENLET
+                or self.__dict__["_ast_member"].own_code is not None
+            ):
+                # the behaviour runs sync session code in a greenlet, or the subclass's own
+                answer = await answer
         except BaseException as error:
             state.await_failed(operation, error)
             raise
@@ -509,7 +514,7 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
     "info": lambda session, state: state.orm.sync.info,  # as AsyncSession.info is
     "is_active": lambda session, state: True,
     "sync_session": lambda session, state: state.orm.sync,
-    "bind": lambda session, state: NonCallableMagicMock(spec=AsyncEngine),
+    "bind": lambda session, state: async_engine_for(state.orm.sync.bind),  # see engine.py
     # SQLAlchemy 2.1's properties
     "binds": lambda session, state: immutabledict(),
     "execution_options": lambda session, state: immutabledict(),
