@@ -41,7 +41,7 @@ from sqlalchemy.util import immutabledict
 from asyncsessiontest.engine import async_engine_for
 from asyncsessiontest.fake import RUN_IN_GREENLET, SessionState, behaviour_for
 from asyncsessiontest.recording import Operation
-from asyncsessiontest.shape import ASYNC, SYNC, Member
+from asyncsessiontest.shape import ASYNC, ATTRIBUTE, SYNC, Member
 
 __all__ = ["create_session", "release_session"]
 
@@ -610,6 +610,8 @@ class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
                 return super().__getattr__(name)
             if member.has_value:
                 return member.value
+            if member.kind == ATTRIBUTE and member.own_code is not None:
+                return member.own_code(self)  # a property the subclass adds runs its getter
             if plain and child is None and member.kind in _METHODS and own["_mock_wraps"] is None:
                 child = own["_mock_children"][name] = _method_mock(state, member, self, self)
                 return child

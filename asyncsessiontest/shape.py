@@ -37,9 +37,9 @@ class Member:
     :param check: a function with the member's signature that does nothing: calling it with the
         arguments of a call raises the TypeError Python raises for a bad call, at the cost of a
         plain call.
-    :param own_code: for a method a subclass adds (one SQLAlchemy's class does not have): a
-        function that runs its code, called with the session as ``self``, then the call's
-        arguments; None for every other member.
+    :param own_code: for a method or property a subclass adds (one SQLAlchemy's class does not
+        have): a function that runs its code (the property's getter), called with the session as
+        ``self``, then the call's arguments; None for every other member.
     """
 
     __slots__ = ("check", "has_value", "kind", "name", "own_code", "signature", "value")
@@ -179,8 +179,12 @@ def _member(cls: type, name: str, base_names: Any) -> Member:
         own = None if name in base_names else _own_code(cls, raw, func)
         return Member(name, kind, signature, check=_checker(name, signature), own_code=own)
     if hasattr(raw, "__get__") and not isinstance(raw, type):
-        # properties and other descriptors: their value only exists on an instance
-        return Member(name, ATTRIBUTE, None)
+        # properties and other descriptors: their value only exists on an instance; the getter
+        # of a property the project adds is its own code
+        own = None
+        if isinstance(raw, property) and raw.fget is not None and name not in base_names:
+            own = raw.fget
+        return Member(name, ATTRIBUTE, None, own_code=own)
     return Member(name, ATTRIBUTE, None, raw, has_value=True)
 
 

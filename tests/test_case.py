@@ -424,6 +424,10 @@ class ProjectSession(AsyncSession):
     def tenant_of(self, user):
         return f"tenant of {user.name}"
 
+    @property
+    def dialect_name(self):
+        return self.bind.dialect.name
+
 
 class SessionClassTest(AsyncSessionTestCase):
     session_class = ProjectSession
@@ -447,6 +451,9 @@ class SessionClassTest(AsyncSessionTestCase):
         self.session.tenant_of.return_value = mock.DEFAULT
         self.assertEqual(self.session.tenant_of(User(name="ann")), "tenant of ann")
         self.assertEqual(self.session.tenant_of.call_count, 2)
+
+    def test_extra_properties_run_their_getter(self):
+        self.assertEqual(self.session.dialect_name, "default")
 
     async def test_extra_methods_run_their_own_code_unless_configured(self):
         user = User(id=5, name="ann")

@@ -356,6 +356,12 @@ async def bind_and_get_bind(session):
     )  # fmt: skip
 
 
+@parity_scenario
+async def bind_driver_and_url(session):
+    bind = session.bind
+    return bind.driver, str(bind.url), bind.dialect.is_async, session.get_bind().driver
+
+
 def marked_as_a_coroutine_function(function):
     """Wrap ``function`` as ``typing_extensions.deprecated`` wraps a coroutine function: a plain
     function returning its coroutine, marked as a coroutine function the way of this Python."""
@@ -389,6 +395,9 @@ class ProjectSession(AsyncSession):
         loaded = self.sync_session.identity_map.values()
         return len([obj for obj in loaded if isinstance(obj, Person)])
 
+    async def names_through_super(self):
+        return (await super().scalars(select(Person.name).order_by(Person.id))).all()
+
     @marked_as_a_coroutine_function
     async def first_name(self):
         return await self.scalar(select(Person.name).order_by(Person.id))
@@ -408,6 +417,11 @@ async def subclass_exec_of_columns(session):
 @parity_scenario
 async def subclass_method_through_run_sync(session):
     return await session.names_through_the_sync_session()
+
+
+@parity_scenario
+async def subclass_method_calling_super(session):
+    return await session.names_through_super()
 
 
 @parity_scenario
@@ -633,6 +647,18 @@ class SqliteBindParityTest(SessionParityTestCase):
         self.assertEqual(self.session.bind.dialect.name, "sqlite")
 
 
+class AiosqliteBindParityTest(SessionParityTestCase):
+    """With sql_dialect naming the driver too, as the URL does, the engine reports it."""
+
+    sql_dialect = "sqlite+aiosqlite"
+
+    async def test_driver_and_url(self):
+        await self.assertSameOutcome(
+            bind_driver_and_url, ("returned", ["aiosqlite", "sqlite+aiosqlite://", True, "aiosqlite"])
+        )
+        await self.assertSameOutcome(bind_and_get_bind)
+
+
 class SubclassParityTest(SessionParityTestCase):
     """A subclass's own methods run their code against the session: routed, recorded, real."""
 
@@ -664,6 +690,15 @@ class SubclassParityTest(SessionParityTestCase):
             subclass_method_through_run_sync, ("returned", ["ann", "bob"])
         )
         self.assertExecutedOnce(statement)
+
+    async def test_a_method_calling_super_runs_sqlalchemys_method(self):
+        statement = select(Person.name).order_by(Person.id)
+        self.addResult(["ann", "bob"], statement=statement)
+        await self.assertSameOutcome(subclass_method_calling_super, ("returned", ["ann", "bob"]))
+        self.assertExecutedOnce(statement)
+        # SQLAlchemy's scalars() ran on the sync session: recorded as an execute()
+        self.assertEqual(self.executed_statements[0].method, "execute")
+        self.session.scalars.assert_not_called()
 
     async def test_a_method_marked_the_asyncio_way(self):
         self.addResult(["ann"], statement=select(Person.name).order_by(Person.id))
