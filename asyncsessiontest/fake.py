@@ -58,9 +58,10 @@ _NEEDS_TRANSACTION = frozenset(
 )  # fmt: skip
 
 
-# what always makes a real session begin its transaction. get(), merge(), delete() and
-# refresh() do or not depending on its identity map, which the mock does not keep: they do not,
-# so that begin() never fails in a test where it would work in production
+# what always makes a real session begin its transaction. get() and refresh() query, and so
+# begin, unless get() finds the object loaded in the identity map (see get_object()); delete()
+# of a persistent object begins (see _delete()); merge() does or not depending on what it
+# loads: it does not, so that begin() never fails in a test where it would work in production
 _AUTOBEGINS = frozenset(
     {"add", "add_all", "execute", "scalars", "scalar", "stream", "stream_scalars", "connection"}
 )
@@ -365,8 +366,15 @@ class SessionState:
         if answer is not None and not getattr(statement, "is_dml", False):
             instances = orm_instances(answer._canned_rows)
             if instances:
-                # canned objects come back as the statement would have loaded them
+                # canned objects come back as the statement would have loaded them, as the
+                # objects the session holds for their identities
                 self.orm.adopt(instances, statement)
+                held = self.orm.already_held(instances)
+                if held:
+                    rows = [tuple(held.get(id(v), v) for v in row) for row in answer._canned_rows]
+                    answer = CannedResult(
+                        answer._canned_keys, rows, answer._canned_rowcount, answer._canned_naming
+                    )
                 require_unique(answer, statement)
             return answer
         # the empty database's answer, and for DML what a CursorResult knows
@@ -386,8 +394,10 @@ class SessionState:
             in_session = orm.sync.identity_map.get(identity_key(entity, ident))
             if in_session is not None:
                 if sa_inspect(in_session).expired:
-                    orm.refresh(in_session, None)  # a real get() reloads an expired object
+                    self.autobegin()  # a real get() reloads an expired object: a query
+                    orm.refresh(in_session, None)
                 return in_session
+        self.autobegin()  # not in the identity map: a real get() queries, in a transaction
         if found is not None:
             self.orm.adopt([found], None)
         return found
@@ -438,6 +448,7 @@ async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
         # kept pending for want of a primary key: production would have one, and delete it
         sync.expunge(instance)
         return
+    state.autobegin()  # as a real session's delete() of a persistent object does
     # in a greenlet, as AsyncSession.delete() runs it: a delete cascade may load collections
     await greenlet_spawn(sync.delete, instance)
 
@@ -461,6 +472,8 @@ def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, An
 
 def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     instance = args[0] if args else kwargs["instance"]
+    if instance in state.orm.sync:
+        state.autobegin()  # a real refresh() queries
     names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
     state.orm.refresh(instance, names)
 

@@ -141,6 +141,35 @@ class OrmState:
         for instance in instances:
             self._adopt(instance, statement, None)
 
+    def already_held(self, instances: Iterable[Any]) -> Dict[int, Any]:
+        """Return the objects of the session that canned ``instances`` stand for: for each
+        instance whose identity another object of the session has, id(instance) -> that object.
+
+        A real session's rows give the object it holds for their identity; their values refresh
+        only the attributes it had expired, the others keep what it holds (there is no
+        ``populate_existing``). So do the canned instance's values here.
+
+        :param instances: ORM instances an execution returns, already adopted.
+        """
+        found: Dict[int, Any] = {}
+        for instance in instances:
+            instance_state = sa_inspect(instance)
+            if instance_state.session_id is not None or instance_state.key is not None:
+                continue
+            identity = instance_state.mapper.identity_key_from_instance(instance)
+            held = self.sync.identity_map.get(identity)
+            if held is None or held is instance:
+                continue
+            held_state = sa_inspect(held)
+            expired = held_state.expired_attributes
+            values = instance_state.dict
+            for prop in held_state.mapper.column_attrs:
+                if prop.key in expired and prop.key in values:
+                    set_committed_value(held, prop.key, values[prop.key])
+                    self.held.setdefault(id(held), {})[prop.key] = values[prop.key]
+            found[id(instance)] = held
+        return found
+
     def _adopt(self, instance: Any, statement: Any, path: Any) -> None:
         instance_state = sa_inspect(instance)
         if instance_state.session_id is None and instance_state.key is not None:
@@ -295,7 +324,15 @@ class OrmState:
         identity = sa_inspect(instance).identity
         for row in answer:
             for value in row:
-                if type(value) is cls and mapper.identity_key_from_instance(value)[1] == identity:
+                if type(value) is not cls:
+                    continue
+                # an object in the session (the very one, routed again) has its key: reading
+                # its expired attributes to compute one would load
+                value_state = sa_inspect(value)
+                key = value_state.identity if value_state.key is not None else None
+                if key is None:
+                    key = mapper.identity_key_from_instance(value)[1]
+                if key == identity:
                     return value
         return None
 

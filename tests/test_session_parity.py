@@ -15,7 +15,7 @@ import unittest
 import sqlalchemy
 from sqlalchemy import Column, Integer, String, event, func, insert, select, update
 from sqlalchemy.engine import Engine, Row, RowMapping
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -330,6 +330,41 @@ async def factory_session_and_begin(factory):
     return names, inside, session.in_transaction()
 
 
+@parity_scenario
+async def loads_an_object_twice(session):
+    first = (await session.execute(select(Person).where(Person.id == 1))).scalar_one()
+    first.name = "changed"  # not flushed: the second load keeps it, as there is no refresh
+    second = (await session.execute(select(Person).where(Person.id == 1))).scalar_one()
+    return second is first, second.name
+
+
+@parity_scenario
+async def loads_an_object_again_after_commit(session):
+    first = (await session.execute(select(Person).where(Person.id == 1))).scalar_one()
+    await session.commit()  # expires it: the second load refreshes it
+    second = (await session.execute(select(Person).where(Person.id == 1))).scalar_one()
+    return second is first, first.name
+
+
+@parity_scenario
+async def what_begins_the_transaction(session):
+    seen = []
+    await session.get(Person, 9)  # not in the identity map: a query
+    seen.append(session.in_transaction())
+    await session.rollback()
+    person = (await session.execute(select(Person).where(Person.id == 1))).scalar_one()
+    await session.commit()
+    await session.refresh(person)
+    seen.append(session.in_transaction())
+    await session.commit()
+    await session.get(Person, 1)  # in the identity map, but expired by the commit: a query
+    seen.append(session.in_transaction())
+    await session.commit()
+    await session.delete(person)
+    seen.append(session.in_transaction())
+    return seen
+
+
 # -- the session's surroundings: its engine, a subclass's own methods, functions -----------------
 
 
@@ -433,6 +468,38 @@ async def subclass_method_marked_the_asyncio_way(session):
 @parity_scenario
 async def function_executed_directly(session):
     return (await session.execute(func.count())).scalar_one(), await session.scalar(func.count())
+
+
+# -- known differences (docs/limits.rst): the outcome on each session is pinned ----------------
+
+
+@parity_scenario
+async def merges_a_new_object(session):
+    given = Person(id=7, name="new")
+    merged = await session.merge(given)
+    return merged is given, merged in session, given in session
+
+
+@parity_scenario
+async def executes_text(session):
+    return (await session.execute(sqlalchemy.text("SELECT 1"))).all()
+
+
+@parity_scenario
+async def reads_the_rowcount_of_an_orm_select(session):
+    return (await session.execute(select(Person))).rowcount
+
+
+@parity_scenario
+async def begins_while_a_begun_transaction_is_open(session):
+    await session.begin()
+    await session.begin()
+
+
+@parity_scenario
+async def counts_the_identity_map_after_dropping_the_objects(session):
+    (await session.scalars(select(Person))).all()  # the objects are dropped at once
+    return len(session.identity_map)
 
 
 # -- the tests ----------------------------------------------------------------------------------
@@ -634,6 +701,70 @@ class UnitOfWorkParityTest(SessionParityTestCase):
         self.assertEqual(mock_outcome, real_outcome)
         self.assertEqual(real_outcome, ("returned", [["ann", "bob"], True, False]))
         self.assertCommitted()
+
+
+class KnownDifferencesTest(SessionParityTestCase):
+    """Each difference docs/limits.rst lists, by its scenario: what each session gives."""
+
+    async def assertKnownDifference(self, scenario, real_expected, mock_expected):
+        async with self.factory() as real:
+            real_outcome = await outcome(scenario, real)
+        mock_outcome = await outcome(scenario, self.session)
+        self.assertEqual(
+            (real_outcome[: len(real_expected)], mock_outcome), (real_expected, mock_expected)
+        )
+
+    async def test_merge_gives_back_the_object_it_was_given(self):
+        await self.assertKnownDifference(
+            merges_a_new_object, ("returned", [False, True, False]), ("returned", [True, False, False])
+        )
+
+    async def test_text_selects_give_no_row(self):
+        await self.assertKnownDifference(
+            executes_text, ("returned", [("Row", ("1",), (1,))]), ("returned", [])
+        )
+
+    async def test_an_orm_select_has_a_rowcount(self):
+        await self.assertKnownDifference(
+            reads_the_rowcount_of_an_orm_select, ("raised", AttributeError), ("returned", -1)
+        )
+
+    async def test_begin_inside_a_begun_transaction_does_not_raise(self):
+        await self.assertKnownDifference(
+            begins_while_a_begun_transaction_is_open,
+            ("raised", InvalidRequestError, "A transaction is already begun on this Session."),
+            ("returned", None),
+        )
+
+    async def test_the_identity_map_keeps_the_objects(self):
+        self.addResult(canned_people())
+        await self.assertKnownDifference(
+            counts_the_identity_map_after_dropping_the_objects, ("returned", 0), ("returned", 2)
+        )
+
+
+class IdentityMapParityTest(SessionParityTestCase):
+    """Rows give the objects the session holds for their identities; get(), refresh() and
+    delete() begin the transaction as they do in production."""
+
+    def canned_twice(self):
+        self.addResult([Person(id=1, name="ann")])  # a new object each time, as tests write them
+        self.addResult([Person(id=1, name="ann")])
+
+    async def test_an_object_loaded_twice_is_the_same_object(self):
+        self.canned_twice()
+        await self.assertSameOutcome(loads_an_object_twice, ("returned", [True, "changed"]))
+
+    async def test_an_expired_object_loaded_again_is_refreshed(self):
+        self.canned_twice()
+        await self.assertSameOutcome(loads_an_object_again_after_commit, ("returned", [True, "ann"]))
+
+    async def test_what_begins_the_transaction(self):
+        statement = select(Person).where(Person.id == 1)
+        self.addResult(canned_people()[:1], statement=statement, times=None)
+        await self.assertSameOutcome(
+            what_begins_the_transaction, ("returned", [True, True, True, True])
+        )
 
 
 class SqliteBindParityTest(SessionParityTestCase):
