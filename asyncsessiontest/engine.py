@@ -29,6 +29,7 @@ __all__ = [
     "async_engine_for",
     "await_nothing",
     "default_dialect",
+    "make_engine",
     "no_io_engine",
     "refuse_connection",
 ]
@@ -90,8 +91,14 @@ class NoIOEngine(Engine):
 
     What the sync session behind the mock is bound to: ``self.session.get_bind()``. Its
     ``connect()``, ``begin()`` and ``raw_connection()`` raise (see :func:`refuse_connection`)
-    before reaching the pool or the dialect, which has no DBAPI module loaded.
+    before reaching the pool or the dialect, which has no DBAPI module loaded; so do those of
+    the engines its ``execution_options()`` gives.
+
+    Build it with :func:`make_engine`, which gives it its :attr:`async_engine`.
     """
+
+    async_engine: NoIOAsyncEngine
+    """The ``AsyncEngine`` over this engine: ``self.session.bind``."""
 
     def connect(self, *args: Any, **kwargs: Any) -> Any:
         """Refuse to connect (see :func:`refuse_connection`)."""
@@ -101,25 +108,39 @@ class NoIOEngine(Engine):
         """Refuse to connect (see :func:`refuse_connection`)."""
         return refuse_connection()
 
+    def execution_options(self, **opt: Any) -> NoIOEngine:  # type: ignore[override]
+        """Return a copy with these execution options added, as ``Engine`` does.
 
-# id(dialect) -> (the dialect, kept alive so the id stays its own; its engine; that engine's
-# async engine). Dialects come from class attributes (sql_dialect), checked once per class.
-_ENGINES: Dict[int, Tuple[Any, NoIOEngine, NoIOAsyncEngine]] = {}
+        :param opt: execution options.
+        """
+        options = dict(self.get_execution_options(), **opt)
+        return make_engine(self.dialect, self.url, self.pool, options)
 
 
-def _engines(dialect: Any) -> Tuple[Any, NoIOEngine, NoIOAsyncEngine]:
-    if dialect is None:
-        dialect = default_dialect()
-    found = _ENGINES.get(id(dialect))
-    if found is None or found[0] is not dialect:
-        driver = getattr(dialect, "driver", None)
-        name = f"{dialect.name}+{driver}" if driver and driver != dialect.name else dialect.name
-        engine = NoIOEngine(NullPool(refuse_connection), dialect, URL.create(name))
-        found = (dialect, engine, NoIOAsyncEngine(engine))
-        if len(_ENGINES) > 100:
-            _ENGINES.clear()
-        _ENGINES[id(dialect)] = found
-    return found
+def make_engine(
+    dialect: Any, url: Any, pool: Any = None, execution_options: Optional[Dict[str, Any]] = None
+) -> NoIOEngine:
+    """Return a new :class:`NoIOEngine` with its :class:`NoIOAsyncEngine`.
+
+    :param dialect: a dialect instance.
+    :param url: the engine's URL.
+    :param pool: its pool (a new one that refuses to connect if None).
+    :param execution_options: its execution options.
+    """
+    engine = NoIOEngine(
+        NullPool(refuse_connection) if pool is None else pool,
+        dialect,
+        url,
+        execution_options=execution_options,
+    )
+    # built before the engine is shared with any thread: see NoIOAsyncEngine.__init__
+    engine.async_engine = NoIOAsyncEngine(engine)
+    return engine
+
+
+# id(dialect) -> (the dialect, kept alive so the id stays its own; its engine). Dialects come
+# from class attributes (sql_dialect), checked once per class and settings.
+_ENGINES: Dict[int, Tuple[Any, NoIOEngine]] = {}
 
 
 def no_io_engine(dialect: Any = None) -> NoIOEngine:
@@ -127,19 +148,27 @@ def no_io_engine(dialect: Any = None) -> NoIOEngine:
 
     :param dialect: a dialect instance; None for :func:`default_dialect`.
     """
-    return _engines(dialect)[1]
+    if dialect is None:
+        dialect = default_dialect()
+    found = _ENGINES.get(id(dialect))
+    if found is None or found[0] is not dialect:
+        driver = getattr(dialect, "driver", None)
+        name = f"{dialect.name}+{driver}" if driver and driver != dialect.name else dialect.name
+        found = (dialect, make_engine(dialect, URL.create(name)))
+        if len(_ENGINES) > 100:  # engines already handed out keep working
+            _ENGINES.clear()
+        _ENGINES[id(dialect)] = found
+    return found[1]
 
 
 def async_engine_for(engine: Any) -> Any:
-    """Return the :class:`NoIOAsyncEngine` of one of :func:`no_io_engine`'s engines, as
-    ``AsyncEngine`` gives the proxy of a sync engine; any other engine comes back as it is.
+    """Return the :class:`NoIOAsyncEngine` over a :class:`NoIOEngine`, as ``AsyncEngine``
+    gives the proxy of a sync engine; any other engine comes back as it is.
 
     :param engine: what a sync session's ``get_bind()`` gave.
     """
-    if isinstance(engine, Engine):
-        found = _ENGINES.get(id(engine.dialect))
-        if found is not None and found[1] is engine:
-            return found[2]
+    if isinstance(engine, NoIOEngine):
+        return engine.async_engine
     return engine
 
 
@@ -166,8 +195,8 @@ class NoIOAsyncEngine(AsyncEngine):
     __slots__ = ()
 
     def __init__(self, sync_engine: Engine) -> None:
-        # the engine is new, not yet shared with any thread: its dialect is swapped for the
-        # check alone
+        # the engine is new (see make_engine), not yet shared with any thread: its dialect is
+        # swapped for the check alone
         dialect = sync_engine.dialect
         sync_engine.dialect = _PROBE  # type: ignore[assignment]
         try:
@@ -180,7 +209,10 @@ class NoIOAsyncEngine(AsyncEngine):
 
         :param opt: execution options.
         """
-        return NoIOAsyncEngine(self.sync_engine.execution_options(**opt))
+        engine = self.sync_engine.execution_options(**opt)
+        if isinstance(engine, NoIOEngine):
+            return engine.async_engine
+        return NoIOAsyncEngine(engine)
 
     def __repr__(self) -> str:
         return f"NoIOAsyncEngine({self.sync_engine.url})"

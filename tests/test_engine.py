@@ -12,7 +12,7 @@ from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from asyncsessiontest import AsyncSessionTestCase
-from asyncsessiontest.engine import NO_IO, NoIOAsyncEngine
+from asyncsessiontest.engine import NO_IO, NoIOAsyncEngine, NoIOEngine
 from tests.support import User
 
 NO_IO_TEXT = (
@@ -55,6 +55,10 @@ class DefaultDialectTest(AsyncSessionTestCase):
         self.assertIsInstance(bind, NoIOAsyncEngine)
         self.assertIs(bind.dialect, self.session.bind.dialect)
         self.assertEqual(bind.get_execution_options()["isolation_level"], "SERIALIZABLE")
+        sync_bind = self.session.get_bind().execution_options(logging_token="t")
+        self.assertIsInstance(sync_bind, NoIOEngine)
+        self.assertEqual(sync_bind.get_execution_options()["logging_token"], "t")
+        self.assertNotIn("logging_token", self.session.get_bind().get_execution_options())
 
     def test_the_message_says_the_mock_does_no_io(self):
         self.assertEqual(NO_IO, NO_IO_TEXT)
@@ -68,6 +72,14 @@ class ConnectingTest(AsyncSessionTestCase):
             async with self.session.bind.connect():
                 pass
         self.assertEqual(str(caught.exception), NO_IO_TEXT)
+
+    async def test_connect_with_execution_options_raises(self):
+        with self.assertRaises(InvalidRequestError) as caught:
+            async with self.session.bind.execution_options(isolation_level="AUTOCOMMIT").connect():
+                pass
+        self.assertEqual(str(caught.exception), NO_IO_TEXT)
+        with self.assertRaises(MissingGreenlet):
+            self.session.get_bind().execution_options(logging_token="t").connect()
 
     async def test_begin_raises(self):
         with self.assertRaises(InvalidRequestError) as caught:
