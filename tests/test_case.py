@@ -428,6 +428,13 @@ class ProjectSession(AsyncSession):
     def dialect_name(self):
         return self.bind.dialect.name
 
+    def __init__(self, *args, tenant="acme", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def current_tenant(self):
+        return self.tenant
+
 
 class SessionClassTest(AsyncSessionTestCase):
     session_class = ProjectSession
@@ -451,6 +458,14 @@ class SessionClassTest(AsyncSessionTestCase):
         self.session.tenant_of.return_value = mock.DEFAULT
         self.assertEqual(self.session.tenant_of(User(name="ann")), "tenant of ann")
         self.assertEqual(self.session.tenant_of.call_count, 2)
+
+    def test_attributes_the_subclass_init_sets_are_the_tests_to_set(self):
+        # __init__ does not run on the mock (docs/limits.rst)
+        with self.assertRaises(AttributeError) as caught:
+            self.session.current_tenant()
+        self.assertEqual(str(caught.exception), "Mock object has no attribute 'tenant'")
+        self.session.tenant = "set in setUp"
+        self.assertEqual(self.session.current_tenant(), "set in setUp")
 
     def test_extra_properties_run_their_getter(self):
         self.assertEqual(self.session.dialect_name, "default")
