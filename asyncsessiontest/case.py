@@ -159,7 +159,10 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     """The class ``self.session`` imitates: ``AsyncSession`` or the project's subclass of it.
 
     Its coroutine methods become awaitable mocks and its plain methods plain ones, extra methods
-    of a subclass included, each checking calls against the real signature.
+    of a subclass included, each checking calls against the real signature. The methods and
+    properties a subclass adds (SQLModel's ``exec()``, a project's helpers) run their own code
+    with ``self.session`` as ``self``: what they execute is answered by the routes and recorded,
+    unless the test configures the method's mock (``return_value``, ``side_effect``).
     """
 
     strict: ClassVar[bool] = False
@@ -214,9 +217,15 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
     """
 
     sql_dialect: ClassVar[Any] = None
-    """The dialect that renders SQL in failure messages: a dialect instance, a dialect name
-    (``"postgresql"``, ``"mysql"``, ``"sqlite"``...), or None for SQLAlchemy's default string
-    dialect (what ``str(statement)`` uses)."""
+    """The dialect of the test's database: a dialect instance, a dialect name (``"postgresql"``,
+    ``"mysql"``, ``"sqlite"``, ``"postgresql.asyncpg"``...), or None.
+
+    It renders SQL in failure messages, and it is what the code under test sees:
+    ``self.session.bind.dialect`` and ``self.session.get_bind().dialect``, so that code
+    branching on ``dialect.name`` or ``insert_returning`` takes its production path. With
+    None, messages use SQLAlchemy's default string dialect (what ``str(statement)`` uses) and
+    the engines SQLAlchemy's ``DefaultDialect`` (name ``"default"``, no RETURNING).
+    """
 
     database_url: ClassVar[Optional[str]] = None
     """Run the class's tests on this database instead of the mock (database mode).
@@ -771,7 +780,8 @@ def _resolve_dialect(dialect: Any, owner: str) -> Any:
         from sqlalchemy.dialects import registry
 
         try:
-            return registry.load(dialect)()
+            # "postgresql+asyncpg", as a URL names it, is the registry's "postgresql.asyncpg"
+            return registry.load(dialect.replace("+", "."))()
         except Exception as error:  # NoSuchModuleError, or a driver that is not installed
             raise ValueError(
                 f"{owner}.sql_dialect: no SQLAlchemy dialect named {dialect!r} ({error}); give "

@@ -23,6 +23,7 @@ from sqlalchemy.util import greenlet_spawn, immutabledict
 
 from asyncsessiontest.connection import connection_stand_in
 from asyncsessiontest.emptydb import answer as database_answer
+from asyncsessiontest.engine import async_engine_for
 from asyncsessiontest.factory import SessionFactoryStandIn
 from asyncsessiontest.keys import KeyAssigner
 from asyncsessiontest.kinds import is_exception
@@ -38,11 +39,11 @@ from asyncsessiontest.ormstate import (
 from asyncsessiontest.recording import STATEMENT_METHODS, History, Operation
 from asyncsessiontest.results import CannedResult, to_async_result
 from asyncsessiontest.routing import ObjectStore, Responder
-from asyncsessiontest.shape import shape_of
+from asyncsessiontest.shape import Member, shape_of
 from asyncsessiontest.transaction import TransactionStandIn, pending_rollback
 from asyncsessiontest.unitofwork import CLOSES, COMMITS, ROLLBACKS
 
-__all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState"]
+__all__ = ["BEHAVIOURS", "RUN_IN_GREENLET", "Behaviour", "SessionState", "behaviour_for"]
 
 RUN_IN_GREENLET = frozenset({"delete", "delete_all", "run_sync"})
 """The methods whose behaviour runs sync session code in a greenlet: a coroutine to await."""
@@ -61,9 +62,10 @@ _NEEDS_TRANSACTION = frozenset(
 )  # fmt: skip
 
 
-# what always makes a real session begin its transaction. get(), merge(), delete() and
-# refresh() do or not depending on its identity map, which the mock does not keep: they do not,
-# so that begin() never fails in a test where it would work in production
+# what always makes a real session begin its transaction. get() and refresh() query, and so
+# begin, unless get() finds the object loaded in the identity map (see get_object()); delete()
+# of a persistent object begins (see _delete()); merge() does or not depending on what it
+# loads: it does not, so that begin() never fails in a test where it would work in production
 _AUTOBEGINS = frozenset(
     {"add", "add_all", "execute", "scalars", "scalar", "stream", "stream_scalars", "connection"}
 )
@@ -426,8 +428,15 @@ class SessionState:
         if answer is not None and not getattr(statement, "is_dml", False):
             instances = orm_instances(answer._canned_rows)
             if instances:
-                # canned objects come back as the statement would have loaded them
+                # canned objects come back as the statement would have loaded them, as the
+                # objects the session holds for their identities
                 self.orm.adopt(instances, statement)
+                held = self.orm.already_held(instances)
+                if held:
+                    rows = [tuple(held.get(id(v), v) for v in row) for row in answer._canned_rows]
+                    answer = CannedResult(
+                        answer._canned_keys, rows, answer._canned_rowcount, answer._canned_naming
+                    )
                 require_unique(answer, statement)
             return answer
         # the empty database's answer, and for DML what a CursorResult knows
@@ -447,8 +456,10 @@ class SessionState:
             in_session = orm.sync.identity_map.get(identity_key(entity, key))
             if in_session is not None:
                 if sa_inspect(in_session).expired:
-                    orm.refresh(in_session, None)  # a real get() reloads an expired object
+                    self.autobegin()  # a real get() reloads an expired object: a query
+                    orm.refresh(in_session, None)
                 return in_session
+        self.autobegin()  # not in the identity map: a real get() queries, in a transaction
         if found is not None:
             self.orm.adopt([found], None)
         return found
@@ -559,6 +570,7 @@ async def _delete(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, 
         # kept pending for want of a primary key: production would have one, and delete it
         sync.expunge(instance)
         return
+    state.autobegin()  # as a real session's delete() of a persistent object does
     # in a greenlet, as AsyncSession.delete() runs it: a delete cascade may load collections
     await greenlet_spawn(sync.delete, instance)
 
@@ -604,6 +616,8 @@ def _expire_all(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, An
 def _refresh(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
     instance = args[0] if args else kwargs["instance"]
     object_mapper(instance)  # as the real refresh() refuses an object that is not mapped
+    if instance in state.orm.sync:
+        state.autobegin()  # a real refresh() queries
     names = args[1] if len(args) > 1 else kwargs.get("attribute_names")
     state.orm.refresh(instance, names)
 
@@ -641,6 +655,9 @@ BEHAVIOURS: Dict[str, Behaviour] = {
     "expunge": _on_sync("expunge"),
     "expunge_all": _on_sync("expunge_all"),
     "is_modified": _on_sync("is_modified"),
+    # the sync session's engine, which has the test's dialect and does no IO (see engine.py)
+    "get_bind": _on_sync("get_bind"),
+    "get_async_bind": lambda state, a, k: async_engine_for(state.orm.sync.get_bind(*a, **k)),
     "expire": _expire,
     "expire_all": _expire_all,
     "refresh": _refresh,
@@ -654,3 +671,26 @@ for _name in (
 BEHAVIOURS["merge_all"] = _merge_all
 BEHAVIOURS["delete_all"] = _delete_all
 SessionState.behaviours = BEHAVIOURS
+
+
+def behaviour_for(state: SessionState, member: Member) -> Optional[Behaviour]:
+    """Return what ``member``'s mock does while the user has not configured it, or None.
+
+    A method of SQLAlchemy's session has its behaviour in the state's :attr:`behaviours`. A
+    method the project's subclass adds (even one a later SQLAlchemy has, such as a backported
+    ``get_one()``) runs its own code with the session mock as ``self``, so that what
+    it does to the session (``self.execute()``, ``self.sync_session``, ``run_sync()``) is
+    answered and recorded as if the code under test did it; a coroutine method's behaviour
+    gives its coroutine, which the mock awaits.
+
+    :param state: the state of the session the mock belongs to.
+    :param member: a member of the session class.
+    """
+    own_code = member.own_code
+    if own_code is None:
+        return state.behaviours.get(member.name)
+
+    def run_own_code(state: SessionState, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        return own_code(state.session, *args, **kwargs)
+
+    return run_own_code

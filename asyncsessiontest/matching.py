@@ -17,6 +17,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import OPERATORS as _OPERATORS
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ClauseElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import TableClause, Values
 
 from asyncsessiontest.reprs import safe_repr, values_equal
@@ -27,6 +28,7 @@ __all__ = [
     "SqlTextMatcher",
     "StatementMatcher",
     "TableMatcher",
+    "as_executed",
     "is_orm_statement",
     "matcher_for",
     "normalise_sql",
@@ -243,15 +245,29 @@ class _Matcher:
         return 0
 
 
+def as_executed(statement: Any) -> Any:
+    """Return the statement SQLAlchemy runs for ``statement``: ``select(f)`` for a function
+    ``f`` executed by itself (``session.execute(func.count())``), else ``statement``.
+
+    :param statement: an executed or expected statement.
+    """
+    if isinstance(statement, FunctionElement):
+        return statement.select()
+    return statement
+
+
 class StatementMatcher(_Matcher):
     """Match statements equal to ``statement`` as ``ClauseElement.compare`` judges, values included.
+
+    A function executed by itself is the select of it, as SQLAlchemy runs it: ``func.count()``
+    and ``select(func.count())`` match each other.
 
     :param statement: the expected statement.
     :param dialect: the dialect its repr renders SQL with (None: SQLAlchemy's default).
     """
 
     def __init__(self, statement: ClauseElement, dialect: Any = None) -> None:
-        self.statement = statement
+        self.statement = as_executed(statement)
         self.dialect = dialect
         # worked out on first need: most executions are of the very statement routed, or none
         self._key: Any = _NOT_YET
@@ -269,6 +285,7 @@ class StatementMatcher(_Matcher):
 
         :param executed: the executed statement.
         """
+        executed = as_executed(executed)
         if executed is self.statement:
             return True, ""
         if not isinstance(executed, ClauseElement):
@@ -303,6 +320,7 @@ class StatementMatcher(_Matcher):
 
         :param executed: the executed statement.
         """
+        executed = as_executed(executed)
         return executed is self.statement or (
             isinstance(executed, ClauseElement)
             and self._same_structure(executed)
@@ -344,6 +362,7 @@ class StatementMatcher(_Matcher):
 
         :param executed: the executed statement.
         """
+        executed = as_executed(executed)
         if not isinstance(executed, ClauseElement):
             return 0
         if _compare(executed, self.statement, compare_values=False):

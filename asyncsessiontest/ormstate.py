@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 import sqlalchemy
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.engine.util import _distill_params_20
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet, ObjectNotExecutableError
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
@@ -37,8 +37,8 @@ from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import Select, TableClause
-from sqlalchemy.util import await_only
 
+from asyncsessiontest.engine import await_nothing, no_io_engine
 from asyncsessiontest.keys import assignable
 from asyncsessiontest.kinds import is_orm_instance
 from asyncsessiontest.matching import is_orm_statement, plain_sql
@@ -73,42 +73,6 @@ _PACKAGE_DIRECTORIES = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
     os.path.dirname(os.path.abspath(sqlalchemy.__file__)) + os.sep,
 )
-
-
-async def _nothing() -> None:
-    return None
-
-
-def _await_nothing() -> None:
-    """Await nothing as an async driver awaits its IO: outside a greenlet, this raises
-    SQLAlchemy's own ``MissingGreenlet``."""
-    coroutine = _nothing()
-    try:
-        await_only(coroutine)
-    except BaseException:
-        coroutine.close()  # never awaited: say nothing of it (SQLAlchemy 1.4 leaves it open)
-        raise
-
-
-def _refuse_connection() -> Any:
-    # outside a greenlet this raises MissingGreenlet, as the async drivers do; inside one (run_sync)
-    # the code asked for a database connection, which the mock does not have
-    _await_nothing()
-    raise InvalidRequestError(
-        "asyncsessiontest: the session mock has no database connection; code run through "
-        "run_sync() can execute statements (answered like session.execute()), not use "
-        "connections. Test this code against a real database."
-    )
-
-
-_ENGINE: Any = None
-
-
-def _no_io_engine() -> Any:
-    global _ENGINE
-    if _ENGINE is None:
-        _ENGINE = create_engine("sqlite://", creator=_refuse_connection)
-    return _ENGINE
 
 
 _SYNC_CLASSES: Dict[type, type] = {}
@@ -158,7 +122,9 @@ class OrmState:
         options: Dict[str, Any] = {"expire_on_commit": state.expire_on_commit}
         if sqlalchemy.__version__.startswith("1."):
             options["future"] = True  # as AsyncSession makes its sync session on 1.4
-        self.sync: Session = sync_class_for(state.session_class)(bind=_no_io_engine(), **options)
+        self.sync: Session = sync_class_for(state.session_class)(
+            bind=no_io_engine(state.dialect), **options
+        )
         setattr(self.sync, _ORM, self)
         self.held: Dict[int, Dict[str, Any]] = {}
         """id(object) -> the attribute values it held when they were last loaded."""
@@ -190,6 +156,35 @@ class OrmState:
         """
         for instance in instances:
             self._adopt(instance, statement, None)
+
+    def already_held(self, instances: Iterable[Any]) -> Dict[int, Any]:
+        """Return the objects of the session that canned ``instances`` stand for: for each
+        instance whose identity another object of the session has, id(instance) -> that object.
+
+        A real session's rows give the object it holds for their identity; their values refresh
+        only the attributes it had expired, the others keep what it holds (there is no
+        ``populate_existing``). So do the canned instance's values here.
+
+        :param instances: ORM instances an execution returns, already adopted.
+        """
+        found: Dict[int, Any] = {}
+        for instance in instances:
+            instance_state = sa_inspect(instance)
+            if instance_state.session_id is not None or instance_state.key is not None:
+                continue
+            identity = instance_state.mapper.identity_key_from_instance(instance)
+            held = self.sync.identity_map.get(identity)
+            if held is None or held is instance:
+                continue
+            held_state = sa_inspect(held)
+            expired = held_state.expired_attributes
+            values = instance_state.dict
+            for prop in held_state.mapper.column_attrs:
+                if prop.key in expired and prop.key in values:
+                    set_committed_value(held, prop.key, values[prop.key])
+                    self.held.setdefault(id(held), {})[prop.key] = values[prop.key]
+            found[id(instance)] = held
+        return found
 
     def _adopt(self, instance: Any, statement: Any, path: Any) -> None:
         instance_state = sa_inspect(instance)
@@ -345,7 +340,15 @@ class OrmState:
         identity = sa_inspect(instance).identity
         for row in answer:
             for value in row:
-                if type(value) is cls and mapper.identity_key_from_instance(value)[1] == identity:
+                if type(value) is not cls:
+                    continue
+                # an object in the session (the very one, routed again) has its key: reading
+                # its expired attributes to compute one would load
+                value_state = sa_inspect(value)
+                key = value_state.identity if value_state.key is not None else None
+                if key is None:
+                    key = mapper.identity_key_from_instance(value)[1]
+                if key == identity:
                     return value
         return None
 
@@ -416,7 +419,7 @@ class OrmState:
             )
         if not serve:
             try:
-                _await_nothing()
+                await_nothing()
             except MissingGreenlet as error:
                 # SQLAlchemy's own text (its link included), then the line that says why
                 explained = MissingGreenlet(f"{error}\n{self._explain(instance, key)}")

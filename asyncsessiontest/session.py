@@ -35,12 +35,13 @@ from unittest.mock import (
 )
 
 from sqlalchemy.engine import Result, ScalarResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncResult, AsyncScalarResult
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult, AsyncScalarResult
 from sqlalchemy.util import immutabledict
 
-from asyncsessiontest.fake import SessionState
+from asyncsessiontest.engine import async_engine_for
+from asyncsessiontest.fake import SessionState, behaviour_for
 from asyncsessiontest.recording import Operation
-from asyncsessiontest.shape import ASYNC, SYNC, Member
+from asyncsessiontest.shape import ASYNC, ATTRIBUTE, SYNC, Member
 
 __all__ = ["create_session", "release_session"]
 
@@ -363,7 +364,7 @@ class _MemberMock(SharedClass, FastSpec):
     def _ast_setup(self, state: SessionState, member: Member) -> None:
         self.__dict__["_ast_state"] = state
         self.__dict__["_ast_member"] = member
-        self.__dict__["_ast_behaviour"] = state.behaviours.get(member.name)
+        self.__dict__["_ast_behaviour"] = behaviour_for(state, member)
 
     def _mock_check_sig(self, *args: Any, **kwargs: Any) -> None:
         # called by Mock.__call__ before it records anything: a bad call is not a call
@@ -484,8 +485,12 @@ class _AsyncMethodMock(_MemberMock, FastAsyncInit, AsyncMock):
                 answer = self._ast_default_awaited(operation.args, operation.kwargs)
             else:
                 answer = await self._execute_mock_call(*operation.args, **operation.kwargs)
-            if operation.method in state.awaited_answers and inspect.iscoroutine(answer):
-                answer = await answer  # the behaviour is itself a coroutine (see SessionState)
+            if inspect.iscoroutine(answer) and (
+                operation.method in state.awaited_answers
+                or self.__dict__["_ast_member"].own_code is not None
+            ):
+                # the behaviour is itself a coroutine (see SessionState), or the subclass's own
+                answer = await answer
         except BaseException as error:
             state.await_failed(operation, error)
             raise
@@ -519,8 +524,8 @@ _ATTRIBUTES: Dict[str, Callable[[Any, SessionState], Any]] = {
     "info": lambda session, state: state.sync_session.info,  # as AsyncSession.info is
     "is_active": lambda session, state: True,
     "sync_session": lambda session, state: state.sync_session,
-    "bind": lambda session, state: (
-        NonCallableMagicMock(spec=AsyncEngine) if state.real is None else state.real.bind
+    "bind": lambda session, state: (  # see engine.py; in database mode, the real one
+        async_engine_for(state.sync_session.bind) if state.real is None else state.real.bind
     ),
     # SQLAlchemy 2.1's properties
     "binds": lambda session, state: immutabledict(),
@@ -617,6 +622,8 @@ class _SessionMock(SharedClass, FastSpec, FastAsyncInit, AsyncMock):
                 return super().__getattr__(name)
             if member.has_value:
                 return member.value
+            if member.kind == ATTRIBUTE and member.own_code is not None:
+                return member.own_code(self)  # a property the subclass adds runs its getter
             if plain and child is None and member.kind in _METHODS and own["_mock_wraps"] is None:
                 child = own["_mock_children"][name] = _method_mock(state, member, self, self)
                 return child
@@ -666,7 +673,7 @@ def _method_mock(state: SessionState, member: Member, parent: Any, new_parent: A
         _mock_parent=parent,
         _mock_new_parent=new_parent,
         _ast_state=state,
-        _ast_behaviour=state.behaviours.get(member.name),
+        _ast_behaviour=behaviour_for(state, member),
     )
 
 

@@ -2,12 +2,15 @@
 
 The mock is built from this shape rather than from a hand-written list, so each installed
 SQLAlchemy version (and each project's own ``AsyncSession`` subclass) gets exactly its own
-methods, of exactly the right kind, with their real signatures.
+methods, of exactly the right kind, with their real signatures. The methods a subclass adds
+keep their function, so that the mock can run their own code.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import sys
 from typing import Any, Callable, Dict, List, Optional
 
 __all__ = ["ASYNC", "ATTRIBUTE", "SYNC", "Member", "ClassShape", "shape_of"]
@@ -34,9 +37,12 @@ class Member:
     :param check: a function with the member's signature that does nothing: calling it with the
         arguments of a call raises the TypeError Python raises for a bad call, at the cost of a
         plain call.
+    :param own_code: for a method or property a subclass adds (one SQLAlchemy's class does not
+        have): a function that runs its code (the property's getter), called with the session as
+        ``self``, then the call's arguments; None for every other member.
     """
 
-    __slots__ = ("check", "has_value", "kind", "name", "signature", "value")
+    __slots__ = ("check", "has_value", "kind", "name", "own_code", "signature", "value")
 
     def __init__(
         self,
@@ -46,6 +52,7 @@ class Member:
         value: Any = None,
         has_value: bool = False,
         check: Optional[Callable[..., None]] = None,
+        own_code: Optional[Callable[..., Any]] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -53,6 +60,7 @@ class Member:
         self.value = value
         self.has_value = has_value
         self.check = check
+        self.own_code = own_code
 
     def __repr__(self) -> str:
         return f"<Member {self.name} ({self.kind})>"
@@ -129,7 +137,33 @@ def _checker(name: str, signature: Optional[inspect.Signature]) -> Optional[Call
     return check
 
 
-def _member(cls: type, name: str) -> Member:
+def is_coroutine_function(func: Any) -> bool:
+    """Tell whether calling ``func`` gives a coroutine, as far as its marks say.
+
+    ``inspect`` knows ``async def`` functions and, from Python 3.12, those marked by
+    ``inspect.markcoroutinefunction``. Before 3.12, a function that returns a coroutine is marked
+    the asyncio way (what ``typing_extensions.deprecated`` does to a coroutine function), which
+    only ``asyncio.iscoroutinefunction`` reads; it is deprecated from Python 3.14, where every
+    such mark is ``inspect``'s.
+
+    :param func: a function.
+    """
+    if inspect.iscoroutinefunction(func):
+        return True
+    return sys.version_info < (3, 14) and asyncio.iscoroutinefunction(func)
+
+
+def _own_code(cls: type, raw: Any, func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return a function calling ``func`` as ``raw`` (a class's attribute) binds it: with the
+    session as ``self``, with ``cls`` (a classmethod), or with neither (a staticmethod)."""
+    if isinstance(raw, staticmethod):
+        return lambda session, *args, **kwargs: func(*args, **kwargs)
+    if isinstance(raw, classmethod):
+        return lambda session, *args, **kwargs: func(cls, *args, **kwargs)
+    return func
+
+
+def _member(cls: type, name: str, base_names: Any) -> Member:
     raw = inspect.getattr_static(cls, name)
     if isinstance(raw, (classmethod, staticmethod)):
         func = raw.__func__
@@ -137,13 +171,20 @@ def _member(cls: type, name: str) -> Member:
     else:
         func = raw
         drop_first = True
-    if inspect.iscoroutinefunction(func) or inspect.isfunction(func):
-        kind = ASYNC if inspect.iscoroutinefunction(func) else SYNC
+    is_coroutine = is_coroutine_function(func)
+    if is_coroutine or inspect.isfunction(func):
+        kind = ASYNC if is_coroutine else SYNC
         signature = _bound_signature(func, drop_first)
-        return Member(name, kind, signature, check=_checker(name, signature))
+        # a method SQLAlchemy's class has stays the mock's; one the project adds runs its code
+        own = None if name in base_names else _own_code(cls, raw, func)
+        return Member(name, kind, signature, check=_checker(name, signature), own_code=own)
     if hasattr(raw, "__get__") and not isinstance(raw, type):
-        # properties and other descriptors: their value only exists on an instance
-        return Member(name, ATTRIBUTE, None)
+        # properties and other descriptors: their value only exists on an instance; the getter
+        # of a property the project adds is its own code
+        own = None
+        if isinstance(raw, property) and raw.fget is not None and name not in base_names:
+            own = raw.fget
+        return Member(name, ATTRIBUTE, None, own_code=own)
     return Member(name, ATTRIBUTE, None, raw, has_value=True)
 
 
@@ -165,10 +206,20 @@ def shape_of(cls: type) -> ClassShape:
 _MAGIC_MEMBERS = frozenset({"__aenter__", "__aexit__", "__contains__", "__iter__"})
 
 
+def _sqlalchemy_base(cls: type) -> type:
+    """Return the class of SQLAlchemy's that ``cls`` derives from (``AsyncSession``): the first
+    in its method order defined in SQLAlchemy's package."""
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] == "sqlalchemy":
+            return klass
+    return object
+
+
 def _read_shape(cls: type) -> ClassShape:
     members = {}
+    base_names = frozenset(dir(_sqlalchemy_base(cls)))
     for name in dir(cls):
         if name.startswith("__") and name not in _MAGIC_MEMBERS:
             continue
-        members[name] = _member(cls, name)
+        members[name] = _member(cls, name, base_names)
     return ClassShape(cls, members)

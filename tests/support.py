@@ -2,7 +2,7 @@
 
 import contextlib
 import unittest
-from typing import Any, AsyncIterator, Dict
+from typing import Any, AsyncIterator, Callable, Dict, List, TypeVar
 
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -36,6 +36,22 @@ class Address(Base):
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("users.id"))
     email = Column(String)
+
+
+PARITY_SCENARIOS: List[str] = []
+"""Every parity scenario, ``module.name``: registered by :func:`parity_scenario` on import."""
+
+_Scenario = TypeVar("_Scenario", bound=Callable[..., Any])
+
+
+def parity_scenario(function: _Scenario) -> _Scenario:
+    """Register ``function`` as a parity scenario: one function that a test of its module runs
+    on ``self.session`` and on a real ``AsyncSession``, comparing the outcomes.
+
+    tests/test_parity_count.py counts them, and checks that a test uses each.
+    """
+    PARITY_SCENARIOS.append(f"{function.__module__}.{function.__name__}")
+    return function
 
 
 def make_persistent(session: Any, *instances: Any) -> None:

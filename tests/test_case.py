@@ -419,10 +419,21 @@ class ProjectSession(AsyncSession):
     """A project's own AsyncSession subclass with extra methods."""
 
     async def fetch_user(self, user_id, *, lock=False):
-        raise NotImplementedError
+        return await self.get(User, user_id)
 
     def tenant_of(self, user):
-        raise NotImplementedError
+        return f"tenant of {user.name}"
+
+    @property
+    def dialect_name(self):
+        return self.bind.dialect.name
+
+    def __init__(self, *args, tenant="acme", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def current_tenant(self):
+        return self.tenant
 
 
 class SessionClassTest(AsyncSessionTestCase):
@@ -445,8 +456,29 @@ class SessionClassTest(AsyncSessionTestCase):
         self.session.tenant_of.return_value = "acme"
         self.assertEqual(self.session.tenant_of(User()), "acme")
         self.session.tenant_of.return_value = mock.DEFAULT
-        self.assertFalse(inspect.isawaitable(self.session.tenant_of(User())))
+        self.assertEqual(self.session.tenant_of(User(name="ann")), "tenant of ann")
         self.assertEqual(self.session.tenant_of.call_count, 2)
+
+    def test_attributes_the_subclass_init_sets_are_the_tests_to_set(self):
+        # __init__ does not run on the mock (docs/limits.rst)
+        with self.assertRaises(AttributeError) as caught:
+            self.session.current_tenant()
+        self.assertEqual(str(caught.exception), "Mock object has no attribute 'tenant'")
+        self.session.tenant = "set in setUp"
+        self.assertEqual(self.session.current_tenant(), "set in setUp")
+
+    def test_extra_properties_run_their_getter(self):
+        self.assertEqual(self.session.dialect_name, "default")
+
+    async def test_extra_methods_run_their_own_code_unless_configured(self):
+        user = User(id=5, name="ann")
+        self.addObject(user)
+        self.assertIs(await self.session.fetch_user(5), user)
+        self.session.get.assert_awaited_once_with(User, 5)
+        self.session.fetch_user.side_effect = LookupError("configured")
+        with self.assertRaisesRegex(LookupError, "configured"):
+            await self.session.fetch_user(5)
+        self.assertEqual(self.session.get.await_count, 1)
 
     def test_extra_methods_check_their_signatures(self):
         with self.assertRaises(TypeError) as caught:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, joinedload, relationship, selectinload, sessionmaker
 
 from asyncsessiontest import AsyncSessionTestCase
+from tests.support import parity_scenario
 
 try:  # SQLAlchemy 2.0+
     from sqlalchemy.orm import DeclarativeBase
@@ -129,16 +130,19 @@ async def load_customer(session, *options):
 # -- the scenarios: code under test, as production would write it (or get it wrong) -------------
 
 
+@parity_scenario
 async def reads_a_relationship_it_did_not_load(session):
     customer = await load_customer(session)
     return len(customer.orders)
 
 
+@parity_scenario
 async def reads_a_relationship_it_selectin_loaded(session):
     customer = await load_customer(session, selectinload(Customer.orders))
     return [purchase.item for purchase in customer.orders]
 
 
+@parity_scenario
 async def reads_a_column_after_commit(session):
     customer = await load_customer(session)
     customer.name = "bob"
@@ -146,6 +150,7 @@ async def reads_a_column_after_commit(session):
     return customer.name
 
 
+@parity_scenario
 async def reads_a_column_after_commit_without_expiry(session):
     customer = await load_customer(session)
     customer.name = "bob"
@@ -153,6 +158,7 @@ async def reads_a_column_after_commit_without_expiry(session):
     return customer.name
 
 
+@parity_scenario
 async def refreshes_before_reading_after_commit(session):
     customer = await load_customer(session)
     customer.name = "bob"
@@ -161,22 +167,26 @@ async def refreshes_before_reading_after_commit(session):
     return customer.name
 
 
+@parity_scenario
 async def reads_after_expire(session):
     customer = await load_customer(session)
     session.expire(customer)
     return customer.name
 
 
+@parity_scenario
 async def joined_loads_a_collection_without_unique(session):
     result = await session.execute(customer_statement(joinedload(Customer.orders)))
     return len(result.scalars().all())
 
 
+@parity_scenario
 async def joined_loads_a_collection_with_unique(session):
     result = await session.execute(customer_statement(joinedload(Customer.orders)))
     return [len(customer.orders) for customer in result.unique().scalars().all()]
 
 
+@parity_scenario
 async def adds_an_order_of_a_new_customer(session):
     customer = Customer(id=2, name="new")
     purchase = Purchase(id=20, customer=customer)
@@ -184,6 +194,7 @@ async def adds_an_order_of_a_new_customer(session):
     return (customer in session.new, purchase in session.new, len(session.new))
 
 
+@parity_scenario
 async def flushes_and_reads_defaults_and_foreign_keys(session):
     customer = Customer(id=2, name="new")
     purchase = Purchase(id=20, customer=customer, item="pen")
@@ -192,6 +203,7 @@ async def flushes_and_reads_defaults_and_foreign_keys(session):
     return (customer.active, purchase.customer_id, inspect(customer).persistent)
 
 
+@parity_scenario
 async def flushes_and_reads_an_unset_column(session):
     customer = Customer(id=5)
     session.add(customer)
@@ -199,6 +211,7 @@ async def flushes_and_reads_an_unset_column(session):
     return customer.name
 
 
+@parity_scenario
 async def flushes_and_reads_a_server_default(session):
     label = Label(id=1)
     session.add(label)
@@ -206,6 +219,7 @@ async def flushes_and_reads_a_server_default(session):
     return label.text
 
 
+@parity_scenario
 async def gets_what_it_flushed(session):
     customer = Customer(id=3, name="kept")
     session.add(customer)
@@ -213,6 +227,7 @@ async def gets_what_it_flushed(session):
     return (await session.get(Customer, 3)) is customer
 
 
+@parity_scenario
 async def tracks_dirty_and_deleted(session):
     customer = await load_customer(session)
     dirty_before = customer in session.dirty
@@ -225,6 +240,7 @@ async def tracks_dirty_and_deleted(session):
     return (dirty_before, dirty_after, modified, deleted, inspect(customer).deleted)
 
 
+@parity_scenario
 async def rolls_back_what_it_flushed(session):
     customer = Customer(id=4, name="gone")
     session.add(customer)
@@ -234,6 +250,7 @@ async def rolls_back_what_it_flushed(session):
     return (persistent, inspect(customer).transient, customer in session)
 
 
+@parity_scenario
 async def rolls_back_a_savepoint(session):
     kept, dropped = Customer(id=6, name="kept"), Customer(id=7, name="dropped")
     session.add(kept)
@@ -246,6 +263,7 @@ async def rolls_back_a_savepoint(session):
     return (kept in session, dropped in session, inspect(dropped).transient)
 
 
+@parity_scenario
 async def reads_after_a_begin_block(session):
     customer = Customer(id=8, name="new")
     async with session.begin():
@@ -253,6 +271,7 @@ async def reads_after_a_begin_block(session):
     return customer.name
 
 
+@parity_scenario
 async def refreshes_away_a_change(session):
     customer = await load_customer(session)
     customer.name = "changed"
@@ -260,6 +279,7 @@ async def refreshes_away_a_change(session):
     return (customer.name, customer in session.dirty)
 
 
+@parity_scenario
 async def gets_after_commit(session):
     customer = await load_customer(session)
     customer.name = "bob"
@@ -268,6 +288,7 @@ async def gets_after_commit(session):
     return (again is customer, again.name)
 
 
+@parity_scenario
 async def deletes_with_a_delete_cascade(session):
     shelf = (await session.execute(select(Shelf).where(Shelf.id == 1))).scalar_one()
     await session.delete(shelf)
@@ -275,12 +296,14 @@ async def deletes_with_a_delete_cascade(session):
     return inspect(shelf).deleted
 
 
+@parity_scenario
 async def relates_a_new_object_to_a_loaded_one(session):
     customer = await load_customer(session)
     purchase = Purchase(id=30, customer=customer)
     return purchase in session  # no backref cascade, as in SQLAlchemy 2.0 (and 1.4 future)
 
 
+@parity_scenario
 async def loads_again_after_close(session):
     await load_customer(session)
     await session.close()
@@ -289,6 +312,7 @@ async def loads_again_after_close(session):
     return (customer in session, customer in session.dirty)
 
 
+@parity_scenario
 async def runs_sync_code(session):
     def work(sync_session):
         names = sync_session.execute(select(Customer.name)).scalars().all()
@@ -297,6 +321,7 @@ async def runs_sync_code(session):
     return await session.run_sync(work)
 
 
+@parity_scenario
 async def expunges_then_reads(session):
     customer = await load_customer(session)
     session.expunge(customer)

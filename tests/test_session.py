@@ -893,14 +893,24 @@ class EmptyDatabaseParityTest(AsyncSessionTestCase):
             ]
         )
 
-    async def test_get_does_not_begin_the_transaction(self):
-        # a real get() begins one only when it must query, which depends on an identity map the
-        # mock does not keep: it never does, so that begin() never fails in a test but not in
-        # production
-        await self.session.get(User, 1)
+    async def test_get_begins_the_transaction_when_it_must_query(self):
+        # a real get() queries, and so begins, unless the identity map holds the object loaded
+        async def get_missing(session):
+            await session.get(User, 1)
+            began = session.in_transaction()
+            await session.rollback()
+            return began
+
+        async def get_flushed(session):
+            async with session.begin():
+                session.add(User(id=7, name="kept"))
+                await session.flush()
+                found = (await session.get(User, 7)).name
+                began_then = session.in_transaction()
+            return found, began_then, session.in_transaction()
+
+        await self.compare([("missing", get_missing), ("flushed", get_flushed)])
         self.assertFalse(self.session.in_transaction())
-        async with self.session.begin():
-            pass
 
     async def test_session_level_reads(self):
         async def scalars_all(session):

@@ -1,6 +1,9 @@
 """shape_of(): which members of a session class are coroutines, plain methods or attributes."""
 
+import asyncio
+import functools
 import inspect
+import sys
 import unittest
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,6 +170,77 @@ class ShapeOfSubclassTest(unittest.TestCase):
         for name, member in self.shape.members.items():
             with self.subTest(name=name):
                 self.assertEqual(member.kind, expected_kind(ProjectSession, name))
+
+
+def marked_the_asyncio_way(function):
+    """A plain function returning ``function``'s coroutine, marked as ``typing_extensions``'s
+    ``deprecated`` marks it: ``inspect``'s way from Python 3.12, asyncio's before."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    if sys.version_info >= (3, 12):
+        return inspect.markcoroutinefunction(wrapper)
+    wrapper._is_coroutine = asyncio.coroutines._is_coroutine
+    return wrapper
+
+
+class MarkedSession(AsyncSession):
+    @marked_the_asyncio_way
+    async def fetch(self, user_id):
+        raise NotImplementedError
+
+
+class OwnCodeTest(unittest.TestCase):
+    def test_methods_a_subclass_adds_keep_their_code(self):
+        shape = shape_of(ProjectSession)
+        self.assertIs(shape.members["fetch_user"].own_code, ProjectSession.fetch_user)
+        self.assertIs(shape.members["tenant_of"].own_code, ProjectSession.tenant_of)
+        self.assertIsNotNone(shape.members["warm_up"].own_code)
+        self.assertIsNotNone(shape.members["build_key"].own_code)
+
+    def test_methods_of_sqlalchemys_class_keep_none(self):
+        for name, member in shape_of(ProjectSession).members.items():
+            if name in shape_of(AsyncSession).members:
+                with self.subTest(name):
+                    self.assertIsNone(member.own_code)
+
+    def test_a_static_method_and_a_class_method_are_called_as_bound(self):
+        class Keyed(AsyncSession):
+            @staticmethod
+            def key(region):
+                return f"key {region}"
+
+            @classmethod
+            def kind(cls):
+                return cls
+
+        members = shape_of(Keyed).members
+        self.assertEqual(members["key"].own_code("the session", "eu"), "key eu")
+        self.assertIs(members["kind"].own_code("the session"), Keyed)
+
+
+class MarkedCoroutineFunctionTest(unittest.TestCase):
+    def test_a_coroutine_function_marked_the_asyncio_way_is_async(self):
+        if sys.version_info < (3, 12):
+            self.assertFalse(inspect.iscoroutinefunction(MarkedSession.fetch))
+        member = shape_of(MarkedSession).members["fetch"]
+        self.assertEqual(member.kind, ASYNC)
+        self.assertEqual(str(member.signature), "(user_id)")
+
+    def test_typing_extensions_deprecated_is_async(self):
+        try:
+            from typing_extensions import deprecated
+        except ImportError:
+            self.skipTest("typing_extensions is not installed")
+
+        class Deprecated(AsyncSession):
+            @deprecated("use fetch()")
+            async def old_fetch(self, user_id):
+                raise NotImplementedError
+
+        self.assertEqual(shape_of(Deprecated).members["old_fetch"].kind, ASYNC)
 
 
 class ShapeCacheTest(unittest.TestCase):

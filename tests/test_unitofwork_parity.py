@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import declarative_base
 
 import asyncsessiontest
+from tests.support import parity_scenario
 
 Base = declarative_base()
 
@@ -60,7 +61,7 @@ def scenario(expected, raises=None, commits=(), flushes=()):
         function.raises = raises
         function.commits = list(commits)
         function.flushes = list(flushes)
-        return function
+        return parity_scenario(function)
 
     return decorate
 
