@@ -566,6 +566,26 @@ class NothingOutlivesATestTest(unittest.TestCase):
         self.assertEqual(shared.name, "bob")
 
 
+class ProjectSession(AsyncSession):
+    """A project's session class with a method of its own."""
+
+    async def names(self):
+        return list(await self.scalars(select(User.name).order_by(User.name)))
+
+
+class SubclassTest(AsyncSessionTestCase):
+    database_url = "sqlite+aiosqlite://"
+    metadata = Base.metadata
+    session_class = ProjectSession
+
+    async def test_a_subclass_s_own_method_runs_on_the_database(self):
+        self.addObject(User(id=1, name="bob"), User(id=2, name="ann"))
+
+        self.assertEqual(await self.session.names(), ["ann", "bob"])
+        self.assertIsInstance(self.session, ProjectSession)
+        self.assertExecutedOnce(select(User.name).order_by(User.name))
+
+
 class StrictModeTest(unittest.TestCase):
     """Strict mode works as on the mock: an execution nothing answered fails, and so does a
     result never used."""
