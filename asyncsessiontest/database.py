@@ -27,12 +27,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.schema import MetaData, Table, sort_tables
 
 from asyncsessiontest.fake import Behaviour, SessionState
 from asyncsessiontest.keys import autoincrement_column
 from asyncsessiontest.kinds import is_orm_instance
+from asyncsessiontest.matching import render
 from asyncsessiontest.ormstate import (
     HeldValues,
     has_order_by,
@@ -452,8 +454,6 @@ class DatabaseSessionState(SessionState):
         return require_unique(frozen(), statement)
 
     def _contradicted(self, statement: Any, canned: str, real: str) -> None:
-        from asyncsessiontest.matching import render
-
         last = self.responder.last
         source = last.label if last is not None else "the canned answer"
         message = (
@@ -476,7 +476,7 @@ def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]
             for column in table.columns:
                 try:
                     prop = mapper.get_property_by_column(column)
-                except Exception:  # a column the class does not map: its default applies
+                except UnmappedColumnError:  # a column the class does not map: its default
                     continue
                 if prop.key in values:
                     row[column.key] = values[prop.key]
