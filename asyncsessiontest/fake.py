@@ -244,7 +244,7 @@ class SessionState:
             orm.hold_loaded_values()
             if self.expire_on_commit:
                 orm.expired(None, expired_reason(method, len(self.history)))
-            orm.sync.commit()
+            orm.commit()
 
     def rolled_back(self, savepoint: Any = None) -> None:
         """Roll the real session back (to ``savepoint``, a real nested transaction, if given).

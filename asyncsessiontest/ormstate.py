@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import unittest
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -66,6 +67,54 @@ _LOADING_STRATEGIES = frozenset({"joined", "selectin", "subquery", "immediate", 
 def sa_inspect(instance: Any) -> Any:
     """Return ``inspect(instance)``: an instance's state, typed alike by every SQLAlchemy."""
     return inspect(instance)
+
+
+class _MapperPlan:
+    """What the session's work on a mapper's objects reads of the mapper, read once per mapper.
+
+    Iterating a mapper's ``attrs``, ``column_attrs`` and ``relationships`` copies them each
+    time, and reading each column's defaults walks them all: for each object adopted or flushed,
+    in every test, this is most of the cost of that work.
+
+    :param mapper: the mapper.
+    """
+
+    def __init__(self, mapper: Any) -> None:
+        self.column_attrs = mapper.column_attrs  # replaced by SQLAlchemy when the mapping changes
+        self.attrs = tuple(mapper.attrs)
+        self.attribute_keys = tuple(prop.key for prop in self.attrs)
+        self.column_keys = tuple(prop.key for prop in mapper.column_attrs)
+        self.relationships = tuple(mapper.relationships)
+        defaults: List[Tuple[str, Any, Any, bool]] = []
+        computed: List[str] = []
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            default = getattr(column, "default", None)
+            scalar = default is not None and bool(getattr(default, "is_scalar", False))
+            called = default is not None and bool(getattr(default, "is_callable", False))
+            if scalar or called:
+                defaults.append((prop.key, column, default, called))
+            if getattr(column, "primary_key", False):
+                continue
+            if getattr(column, "server_default", None) is not None or (
+                default is not None and not (scalar or called)
+            ):
+                computed.append(prop.key)
+        self.defaults = tuple(defaults)
+        """(key, column, default, callable) of each column with a Python-side default."""
+        self.computed = tuple(computed)
+        """The keys of the columns the database computes on INSERT (primary keys aside)."""
+
+
+_PLANS: weakref.WeakKeyDictionary[Any, _MapperPlan] = weakref.WeakKeyDictionary()
+
+
+def _plan(mapper: Any) -> _MapperPlan:
+    """Return the plan of ``mapper``, read anew when its mapping changed."""
+    plan = _PLANS.get(mapper)
+    if plan is None or plan.column_attrs is not mapper.column_attrs:
+        plan = _PLANS[mapper] = _MapperPlan(mapper)
+    return plan
 
 
 # frames of these packages are not the code that read an attribute
@@ -137,6 +186,9 @@ class OrmState:
         """id(object) -> every object that was in the session, until the test ends."""
         self.raising: Dict[Tuple[int, str], str] = {}
         """(id(object), relationship) -> the lazy= of a raiseload() option that loaded it."""
+        self.deleted_flushed = False
+        """True once a flush deleted objects, until a commit through the sync session's own
+        commit() detaches them."""
 
     # -- objects entering the session -----------------------------------------------------------
 
@@ -202,27 +254,27 @@ class OrmState:
         loaded, raising = loaded_attributes(statement, mapper, path)
         for key in raising:
             self.raising[(id(instance), key)] = raising[key]
+        plan = _plan(mapper)
         values = instance_state.dict
         held = self.held.setdefault(id(instance), {})
-        for prop in mapper.attrs:
-            key = prop.key
+        for key in plan.attribute_keys:
             if key in values:
                 held[key] = values[key]
             if key not in loaded:
                 values.pop(key, None)
                 # the statement itself: rendered only if a message needs it
                 self.why_unloaded[(id(instance), key)] = statement
-        for prop in mapper.relationships:
+        for prop in plan.relationships:
             # out of the object while it enters the session, so that add() does not cascade
             # the related objects in as new ones: they come back loaded too, below
             values.pop(prop.key, None)
         make_transient_to_detached(instance)
         self.sync.add(instance)
-        self.track([instance])
-        for prop in mapper.column_attrs:
-            if prop.key in loaded and prop.key not in values:
-                set_committed_value(instance, prop.key, held.get(prop.key))
-        for prop in mapper.relationships:
+        self.objects[id(instance)] = instance
+        for key in plan.column_keys:
+            if key in loaded and key not in values:
+                set_committed_value(instance, key, held.get(key))
+        for prop in plan.relationships:
             if prop.key in loaded:
                 value: Any = held.get(prop.key, [] if prop.uselist else None)
                 children: Any = value if prop.uselist else [value]
@@ -256,27 +308,32 @@ class OrmState:
         self.track(state.obj() for state in new)
         computed: Dict[Any, List[str]] = {}
         for instance_state in new:
-            _apply_defaults(instance_state)
-            computed[instance_state] = _computed_by_the_database(instance_state)
+            plan = _plan(instance_state.mapper)
+            if plan.defaults:
+                _apply_defaults(instance_state, plan)
+            if plan.computed:
+                computed[instance_state] = _computed_by_the_database(instance_state, plan)
         keys = self.state.keys
         if keys is not None:
             keys.assign(state.obj() for state in new)
         for instance_state in new + dirty:
-            synchronize_foreign_keys(instance_state)
+            if _plan(instance_state.mapper).relationships:
+                synchronize_foreign_keys(instance_state)
         persisted = {state for state in new if _has_identity(state.obj())}
         persisted.update(dirty)
         if not sync.in_transaction():
             sync.begin()
         if deleted:
             sync._remove_newly_deleted(deleted)  # what a flush does for deleted objects
+            self.deleted_flushed = True
         if persisted:
             sync._register_persistent(persisted)  # ... and for inserted and updated ones
-        fetched = _server_defaults_fetched(self.state.dialect)
+        fetched = _server_defaults_fetched(self.state.dialect) if computed else None
         for instance_state, computed_keys in computed.items():
             if not computed_keys or instance_state not in persisted:
                 continue
             instance = instance_state.obj()
-            if fetched(instance_state.mapper):
+            if fetched is not None and fetched(instance_state.mapper):
                 for key in computed_keys:  # RETURNING brought the value, unknown to the mock
                     set_committed_value(instance, key, None)
             else:
@@ -285,6 +342,36 @@ class OrmState:
                     self.why_unloaded[(id(instance), key)] = (
                         "computed by the database on INSERT and not fetched"
                     )
+
+    def commit(self) -> None:
+        """Commit the sync session's transaction, just flushed (see ``SessionState.committed``).
+
+        ``Session.commit()`` costs a test more than everything else the session does to its
+        objects, for work that, once flushed without IO, comes down to what this does: expire
+        every object (``expire_on_commit``) and end the transaction. Where the commit has more
+        to do (a savepoint or a transaction inside another, objects deleted by a flush to
+        detach, commit listeners to call, a transaction not active or not begun) it is
+        ``Session.commit()`` itself that commits.
+        """
+        sync = self.sync
+        transaction = sync.get_transaction()
+        if (
+            transaction is None
+            or transaction.parent is not None
+            or transaction.nested
+            or not transaction.is_active
+            or self.deleted_flushed
+            or sync.twophase
+            or sync.dispatch.before_commit
+            or sync.dispatch.after_commit
+        ):
+            self.deleted_flushed = False
+            sync.commit()
+            return
+        # what the transaction's commit does, with nothing left to flush and no connection
+        if sync.expire_on_commit:
+            sync.expire_all()
+        transaction.close()
 
     def refresh(self, instance: Any, attribute_names: Any) -> None:
         """Reload ``instance`` as ``refresh()`` does: from a routed answer to the select of that
@@ -809,22 +896,11 @@ class _DefaultContext:
         return self.current_parameters
 
 
-def _computed_by_the_database(instance_state: Any) -> List[str]:
+def _computed_by_the_database(instance_state: Any, plan: _MapperPlan) -> List[str]:
     """Return the unset attributes of a pending object the database computes on INSERT: server
-    defaults, and defaults that are SQL expressions."""
+    defaults, and defaults that are SQL expressions (primary keys aside)."""
     values = instance_state.dict
-    keys = []
-    for prop in instance_state.mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in values or getattr(column, "primary_key", False):
-            continue
-        default = getattr(column, "default", None)
-        computed_default = default is not None and not (
-            getattr(default, "is_scalar", False) or getattr(default, "is_callable", False)
-        )
-        if getattr(column, "server_default", None) is not None or computed_default:
-            keys.append(prop.key)
-    return keys
+    return [key for key in plan.computed if key not in values]
 
 
 def _server_defaults_fetched(dialect: Any) -> Callable[[Any], bool]:
@@ -839,30 +915,27 @@ def _server_defaults_fetched(dialect: Any) -> Callable[[Any], bool]:
     return fetched
 
 
-def _apply_defaults(instance_state: Any) -> None:
+def _apply_defaults(instance_state: Any, plan: _MapperPlan) -> None:
     """Give unset columns their Python-side defaults, as the INSERT of a flush does."""
     mapper = instance_state.mapper
     values = instance_state.dict
-    parameters = {
-        column.key: values.get(mapper.get_property_by_column(column).key)
-        for column in mapper.local_table.columns
-        if column in mapper._columntoproperty
-    }
-    for prop in mapper.column_attrs:
-        if values.get(prop.key) is not None:
+    parameters: Optional[Dict[str, Any]] = None  # what a callable default is given
+    for key, column, default, called in plan.defaults:
+        if values.get(key) is not None:
             continue
-        column = prop.columns[0]
-        default = getattr(column, "default", None)
-        if default is None:
-            continue
-        if getattr(default, "is_scalar", False):
+        if not called:
             value: Any = default.arg
-        elif getattr(default, "is_callable", False):
-            value = default.arg(_DefaultContext(parameters))
         else:
-            continue  # a SQL expression or sequence: the database computes it
-        setattr(instance_state.obj(), prop.key, value)
-        parameters[column.key] = value
+            if parameters is None:
+                parameters = {
+                    table_column.key: values.get(mapper.get_property_by_column(table_column).key)
+                    for table_column in mapper.local_table.columns
+                    if table_column in mapper._columntoproperty
+                }
+            value = default.arg(_DefaultContext(parameters))
+        setattr(instance_state.obj(), key, value)
+        if parameters is not None:
+            parameters[column.key] = value
 
 
 def synchronize_foreign_keys(instance_state: Any) -> None:

@@ -5,7 +5,7 @@ import re
 import unittest
 
 import sqlalchemy
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, raiseload, selectinload, sessionmaker
@@ -13,7 +13,7 @@ from sqlalchemy.util import await_only
 
 from asyncsessiontest import AsyncSessionTestCase
 from asyncsessiontest.ormstate import loaded_attributes, require_unique
-from tests.support import run_tests
+from tests.support import User, run_tests
 from tests.test_ormstate_parity import Customer, Purchase
 
 SQLALCHEMY_1 = sqlalchemy.__version__.startswith("1.")
@@ -120,6 +120,39 @@ class SyncSessionTest(AsyncSessionTestCase):
             [statement.sql for statement in self.executed_statements],
             ["SELECT customers.name FROM customers"],
         )
+
+
+class CommitTest(AsyncSessionTestCase):
+    """A commit ends the sync session's transaction as Session.commit() does, its listeners
+    and savepoints included (the mock takes a shorter way only where it does no less)."""
+
+    async def test_the_transaction_ends_and_the_objects_are_expired(self):
+        user = User(id=1, name="a")
+        self.addResult([user])
+        await self.session.execute(select(User))
+        transaction = self.session.sync_session.get_transaction()
+        await self.session.commit()
+        self.assertFalse(transaction.is_active)
+        self.assertIsNone(self.session.sync_session.get_transaction())
+        self.assertEqual(inspect(user).expired_attributes, {"id", "name"})
+
+    async def test_commit_listeners_of_the_sync_session_are_called(self):
+        called = []
+        for name in ("before_commit", "after_commit", "after_transaction_end"):
+            event.listen(
+                self.session.sync_session, name, lambda *args, name=name: called.append(name)
+            )
+        self.session.add(User(id=1, name="a"))
+        await self.session.commit()
+        self.assertEqual(called, ["before_commit", "after_commit", "after_transaction_end"])
+
+    async def test_an_object_deleted_by_the_commit_is_detached(self):
+        user = User(id=1, name="a")
+        self.addResult([user])
+        await self.session.execute(select(User))
+        await self.session.delete(user)
+        await self.session.commit()
+        self.assertTrue(inspect(user).detached)
 
 
 class ImplicitIoMessageTest(AsyncSessionTestCase):
