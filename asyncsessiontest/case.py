@@ -298,7 +298,14 @@ class AsyncSessionMixin(UnitOfWorkAssertions, StatementAssertions):
             # the loop is not running yet: connect now, so that setUp() and everything after
             # it find the session on its database (closed after the test's own cleanups)
             self.addAsyncCleanup(state.close)  # type: ignore[attr-defined]
-            _event_loop_of_this_test(self).run_until_complete(state.open())
+            loop = _event_loop_of_this_test(self)
+            # connecting (the driver's import, the first connection's queries) may take more
+            # than debug mode's 0.1 s: a step of the package's, not of the code under test
+            slow, loop.slow_callback_duration = loop.slow_callback_duration, 10.0
+            try:
+                loop.run_until_complete(state.open())
+            finally:
+                loop.slow_callback_duration = slow
         super().setUp()
 
     def _callTestMethod(self, method: Any) -> None:

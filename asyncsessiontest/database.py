@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import sqlalchemy
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InvalidRequestError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import UnmappedColumnError
@@ -46,7 +46,6 @@ from asyncsessiontest.ormstate import (
 from asyncsessiontest.recording import Operation
 from asyncsessiontest.reprs import safe_repr, values_equal
 from asyncsessiontest.results import CannedResult, to_async_result
-from asyncsessiontest.routing import CannedAnswer
 from asyncsessiontest.shape import ASYNC
 
 __all__ = ["ENVIRONMENT_VARIABLE", "DatabaseSessionState", "database_url_for"]
@@ -74,7 +73,7 @@ def database_url_for(database_url: Optional[str], metadata: Optional[MetaData]) 
     return None
 
 
-# -- the connection: an engine per test, as connections are bound to the test's event loop -------
+# -- the connection: one per test, as connections are bound to the test's event loop ----------
 
 _DRIVER_PACKAGES = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg", "aiomysql": "aiomysql"}
 # (database URL, id(metadata)) whose schema this process made (or found made)
@@ -152,7 +151,11 @@ def _make_sqlite_savepoints_work(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(connection.info.get(_SQLITE_BEGIN, "BEGIN"))
+
+
+# the connection info key of the BEGIN a SQLite connection emits instead of a plain one
+_SQLITE_BEGIN = "asyncsessiontest_begin"
 
 
 async def _make_schema(engine: AsyncEngine, connection: AsyncConnection, metadata: Any) -> None:
@@ -165,14 +168,25 @@ async def _make_schema(engine: AsyncEngine, connection: AsyncConnection, metadat
     key = (url.render_as_string(hide_password=False), id(metadata))
     if key in _SCHEMAS:
         return
-    async with engine.begin() as schema_connection:
-        if url.get_backend_name() == "postgresql":
-            # processes of a parallel runner starting at once: one creates, the others wait
-            await schema_connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
-            )
-        await schema_connection.run_sync(metadata.create_all)
+    # processes of a parallel runner starting at once: one creates, the others wait (on
+    # PostgreSQL for an advisory lock, on SQLite for the write lock BEGIN IMMEDIATE takes)
+    async with engine.connect() as schema_connection:
+        info = (await schema_connection.get_raw_connection()).info
+        info[_SQLITE_BEGIN] = "BEGIN IMMEDIATE"
+        try:
+            async with schema_connection.begin():
+                if url.get_backend_name() == "postgresql":
+                    await schema_connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                    )
+                await schema_connection.run_sync(metadata.create_all)
+        finally:
+            info.pop(_SQLITE_BEGIN, None)
     _SCHEMAS.add(key)
+
+
+def _begin_nested(connection: Any) -> Any:
+    return connection.begin_nested()
 
 
 # -- the session state ---------------------------------------------------------------------------
@@ -207,13 +221,21 @@ class DatabaseSessionState(SessionState):
         self._savepoint: Any = None  # SQLAlchemy 1.4: the savepoint the session works in
         self._reads: Optional[HeldValues] = None
         self._seeds: List[Any] = []  # objects whose rows are still to be inserted
+        self._canned_seeds: Set[int] = set()  # ids of those of them that claims brought
 
     # -- the connection ---------------------------------------------------------------------
 
     async def open(self) -> None:
         """Connect, begin the outer transaction, and make the real session on it."""
         engine = self._engine = _engine_for(self.database_url)
-        connection = self._connection = await engine.connect()
+        try:
+            connection = self._connection = await engine.connect()
+        except (OSError, DBAPIError) as error:
+            shown = engine.url.render_as_string(hide_password=True)
+            raise ConnectionError(
+                f"database mode cannot connect to {shown!r} (the test class's database_url, "
+                f"or {ENVIRONMENT_VARIABLE}): {type(error).__name__}: {error}"
+            ) from error
         self._outer = await connection.begin()
         if self.metadata is not None:
             await _make_schema(engine, connection, self.metadata)
@@ -223,8 +245,9 @@ class DatabaseSessionState(SessionState):
         }
         if _IS_1_4:
             # SQLAlchemy 1.4's recipe: the session works inside a savepoint, begun again
-            # each time the session's transaction ends
-            self._savepoint = await connection.begin_nested()
+            # each time the session's transaction ends (by the listener, in a greenlet: the
+            # savepoint is the sync connection's)
+            self._savepoint = await connection.run_sync(_begin_nested)
         else:
             options["join_transaction_mode"] = "create_savepoint"
         real = self.real = self.session_class(bind=connection, **options)
@@ -236,7 +259,7 @@ class DatabaseSessionState(SessionState):
         connection = self._connection
         if connection is not None and connection.sync_connection is not None:
             if not self._savepoint.is_active:
-                self._savepoint = connection.sync_connection.begin_nested()
+                self._savepoint = _begin_nested(connection.sync_connection)
 
     async def close(self) -> None:
         """Close the real session and roll back everything the test wrote."""
@@ -330,16 +353,22 @@ class DatabaseSessionState(SessionState):
         super().add_objects(instances)
         self._seed(instances, "addObject")
 
-    def add_answer(self, answer: CannedAnswer) -> None:
-        """Route or queue a claim: the ORM instances among its rows become seed rows.
+    def add_answer(self, answer: Any) -> None:
+        """Route or queue a claim, refusing at once the ORM instances it could not seed.
 
-        :param answer: the configured answer.
+        A claim's instances become rows before the execution it answers (see :meth:`answer`),
+        so each needs its primary key; an INSERT's returned instances need none (the database
+        gives them), and so may a queued result's until it answers a select.
+
+        :param answer: a :class:`~asyncsessiontest.routing.CannedAnswer`.
+        :raises ValueError: an instance of a routed select's rows has no primary key.
         """
-        super().add_answer(answer)
         if isinstance(answer.answer, CannedResult):
             statement = getattr(answer.matcher, "statement", None)
-            if not getattr(statement, "is_dml", False):  # what an INSERT returns is the code's
-                self._seed(orm_instances(answer.answer._canned_rows), "addResult")
+            if statement is not None and not getattr(statement, "is_dml", False):
+                for instance in orm_instances(answer.answer._canned_rows):
+                    _require_key(instance, "addResult")
+        super().add_answer(answer)
 
     def _seed(self, instances: Iterable[Any], caller: str) -> None:
         sync = self.sync_session
@@ -355,16 +384,24 @@ class DatabaseSessionState(SessionState):
         for instance in closure.values():
             synchronize_foreign_keys(inspect(instance))
         for number, instance in list(closure.items()):
-            mapper = inspect(instance).mapper
-            key = mapper.identity_key_from_instance(instance)
-            if None in key[1]:
+            key = _require_key(instance, caller)
+            other = sync.identity_map.get(key)
+            if other is None:
+                continue
+            if caller == "addObject" and id(other) in self._canned_seeds:
+                # a canned copy seeded first: the object the test gives addObject() is the row
+                sync.expunge(other)
+                self._seeds.remove(other)
+                self._canned_seeds.discard(id(other))
+            elif caller == "addObject":
                 raise ValueError(
-                    f"{caller}(): in database mode {safe_repr(instance)} becomes a row before "
-                    f"the code runs, and needs its primary key set"
+                    f"addObject(): {safe_repr(instance)} has the primary key of "
+                    f"{safe_repr(other)}, already a row of this test (loaded, or written by the "
+                    f"code); add seed objects before the code runs"
                 )
-            if key in sync.identity_map:
-                # the row of another instance of this test (a canned copy of a seed object):
-                # a claim that gives this one is checked against that row's values
+            else:
+                # the row of another instance of this test (the seed a claim copies): the
+                # claim that gives this one is checked against that row's values
                 del closure[number]
         # persistent at once, with no IO: code given the object sees a loaded one
         for instance in closure.values():
@@ -380,12 +417,15 @@ class DatabaseSessionState(SessionState):
             finally:
                 sync.expire_on_commit = expire
         self._seeds.extend(closure.values())
+        if caller == "addResult":
+            self._canned_seeds.update(closure)
 
     async def prepare(self) -> None:
         """Insert the rows of the seed objects not inserted yet (before any awaited call)."""
         if not self._seeds:
             return
         seeds, self._seeds = self._seeds, []
+        self._canned_seeds.clear()
         connection = self._connection
         assert connection is not None
         tables = []
@@ -394,10 +434,12 @@ class DatabaseSessionState(SessionState):
             tables.append(table)
         if connection.dialect.name == "postgresql":
             await _advance_sequences(connection, tables)
-        if self._savepoint is not None and self._savepoint.is_active:
-            # the rows go in the outer transaction, out of reach of the session's rollbacks
-            await self._savepoint.commit()
-            self._savepoint = await connection.begin_nested()
+        savepoint = self._savepoint
+        if savepoint is not None and savepoint.is_active and not self.sync_session.in_transaction():
+            # SQLAlchemy 1.4: the rows go in the outer transaction, out of reach of the
+            # session's rollbacks (unless its transaction is open, as on 2.0: see the docs)
+            await connection.run_sync(lambda _: savepoint.commit())
+            self._savepoint = await connection.run_sync(_begin_nested)
         sync = self.sync_session
         self.hold(seeds)
         for seed in seeds:
@@ -414,9 +456,13 @@ class DatabaseSessionState(SessionState):
         :param args: its positional arguments.
         :param kwargs: its keyword arguments.
         """
-        await self.prepare()
         statement = args[0] if args else kwargs["statement"]
         canned = self.responder.respond(statement)  # raises the exception of addException
+        if canned is not None and not getattr(statement, "is_dml", False):
+            # a claim's instances become rows before the execution it answers (not before an
+            # INSERT's: what an INSERT returns is what the code writes)
+            self._seed(orm_instances(canned._canned_rows), "addResult")
+        await self.prepare()
         if canned is None and self.strict:
             message = self.responder.explain_unmatched(statement, self.dialect)
             self.unmatched.append(message)
@@ -450,7 +496,11 @@ class DatabaseSessionState(SessionState):
         real_rows = [tuple(row) for row in frozen()]
         canned_rows = [tuple(row) for row in canned._canned_rows]
         if not _same_rows(canned_rows, real_rows, ordered=has_order_by(statement)):
-            self._contradicted(statement, _show_rows(canned_rows), _show_rows(real_rows))
+            # an instance whose row the database has with other values shows those columns
+            shown = _columns_differing_by_key(canned_rows, real_rows)
+            self._contradicted(
+                statement, _show_rows(canned_rows, shown), _show_rows(real_rows, shown)
+            )
         return require_unique(frozen(), statement)
 
     def _contradicted(self, statement: Any, canned: str, real: str) -> None:
@@ -464,10 +514,22 @@ class DatabaseSessionState(SessionState):
         raise self.failure_exception(message)
 
 
+def _require_key(instance: Any, caller: str) -> Any:
+    """Return the identity key of an instance that becomes a row; refuse one without."""
+    key = inspect(instance).mapper.identity_key_from_instance(instance)
+    if None in key[1]:
+        raise ValueError(
+            f"{caller}(): in database mode {safe_repr(instance)} becomes a row before "
+            f"the code runs, and needs its primary key set"
+        )
+    return key
+
+
 def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]:
-    """Return the rows to insert for ``seeds``, table by table in dependency order (rows of one
-    table grouped by the columns they set, one executemany each)."""
-    rows: Dict[Table, Dict[Tuple[str, ...], List[Dict[str, Any]]]] = defaultdict(dict)
+    """Return the rows to insert for ``seeds``: table by table in dependency order, a row
+    that another row of its table refers to before that row, consecutive rows that set the
+    same columns in one executemany."""
+    rows: Dict[Table, List[Dict[str, Any]]] = defaultdict(list)
     for seed in seeds:
         state = inspect(seed)
         mapper, values = state.mapper, state.dict
@@ -480,7 +542,7 @@ def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]
                     continue
                 if prop.key in values:
                     row[column.key] = values[prop.key]
-            rows[table].setdefault(tuple(sorted(row)), []).append(row)
+            rows[table].append(row)
         for prop in mapper.relationships:  # rows of many-to-many association tables
             if prop.secondary is None or prop.key not in values or values[prop.key] is None:
                 continue
@@ -494,11 +556,44 @@ def _seed_rows(seeds: Sequence[Any]) -> List[Tuple[Table, List[Dict[str, Any]]]]
                     row[remote.key] = getattr(
                         child, child_mapper.get_property_by_column(remote_child).key
                     )
-                rows[prop.secondary].setdefault(tuple(sorted(row)), []).append(row)
-    ordered: List[Tuple[Table, List[Dict[str, Any]]]] = []
+                rows[prop.secondary].append(row)
+    batches: List[Tuple[Table, List[Dict[str, Any]]]] = []
     for table in sort_tables(list(rows)):
-        for group in rows[table].values():
-            ordered.append((table, group))
+        for row in _referred_first(table, rows[table]):
+            if batches and batches[-1][0] is table and set(batches[-1][1][0]) == set(row):
+                batches[-1][1].append(row)
+            else:
+                batches.append((table, [row]))
+    return batches
+
+
+def _referred_first(table: Table, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Order ``rows`` so that a row another row refers to (a self-referential foreign key,
+    such as an employee's manager) comes before it, as the database checks on insert."""
+    pairs = [
+        (element.parent.key, element.column.key)
+        for element in table.foreign_keys
+        if element.column.table is table
+    ]
+    if not pairs:
+        return rows
+    ordered: List[Dict[str, Any]] = []
+    waiting = list(rows)
+    while waiting:
+        placed = [
+            row
+            for row in waiting
+            if not any(
+                row.get(local) is not None
+                and any(other.get(remote) == row.get(local) for other in waiting)
+                and not (row.get(remote) == row.get(local))  # a row that refers to itself
+                for local, remote in pairs
+            )
+        ]
+        if not placed:  # a cycle: the database refuses it as it would refuse the code's
+            placed = waiting
+        ordered += placed
+        waiting = [row for row in waiting if not any(row is done for done in placed)]
     return ordered
 
 
@@ -510,10 +605,17 @@ async def _advance_sequences(connection: AsyncConnection, tables: Iterable[Table
         column = autoincrement_column(table)
         if column is None:
             continue
-        highest = f"SELECT max({preparer.quote(column.name)}) FROM {preparer.format_table(table)}"
+        name = preparer.format_table(table)
+        highest = f"SELECT max({preparer.quote(column.name)}) FROM {name}"
+        # never backwards: a sequence is not rolled back, and other tests may have moved it
         await connection.execute(
-            text(f"SELECT setval(pg_get_serial_sequence(:table, :column), ({highest}))"),
-            {"table": table.fullname, "column": column.name},
+            text(
+                "SELECT setval(sequence, GREATEST((" + highest + "), "
+                "COALESCE(pg_sequence_last_value(sequence), 1))) "
+                "FROM (SELECT pg_get_serial_sequence(:table, :column)::regclass AS sequence) "
+                "AS found WHERE sequence IS NOT NULL"
+            ),
+            {"table": name, "column": column.name},
         )
 
 
@@ -544,15 +646,24 @@ def _same_value(canned: Any, real: Any) -> bool:
     if is_orm_instance(canned) and is_orm_instance(real):
         if canned is real:
             return True
-        canned_state, real_state = inspect(canned), inspect(real)
         if _identity_key(canned) != _identity_key(real):
             return False
-        return all(
-            values_equal(real_state.dict.get(key), value)[0]
-            for key, value in canned_state.dict.items()
-            if key in canned_state.mapper.column_attrs
-        )
+        return not _differing_columns(canned, real)
     return values_equal(real, canned)[0]
+
+
+def _differing_columns(canned: Any, real: Any) -> List[str]:
+    """Return the columns the canned instance sets to other values than the database's row
+    (of those the statement loaded: a deferred column is not compared)."""
+    canned_state, real_state = inspect(canned), inspect(real)
+    unloaded = real_state.unloaded
+    return [
+        key
+        for key, value in canned_state.dict.items()
+        if key in canned_state.mapper.column_attrs
+        and key not in unloaded
+        and not values_equal(real_state.dict.get(key), value)[0]
+    ]
 
 
 def _identity_key(instance: Any) -> Any:
@@ -563,24 +674,48 @@ def _identity_key(instance: Any) -> Any:
     return state.mapper.identity_key_from_instance(instance)
 
 
-def _show_rows(rows: List[Tuple[Any, ...]]) -> str:
-    return "[" + ", ".join(_show_row(row) for row in rows) + "]"
+def _columns_differing_by_key(
+    canned: List[Tuple[Any, ...]], real: List[Tuple[Any, ...]]
+) -> Dict[Any, List[str]]:
+    """Return, by identity key, the columns of the instances both answers hold (the same row)
+    whose values differ."""
+    found = {
+        _identity_key(value): value for row in real for value in row if is_orm_instance(value)
+    }
+    differing: Dict[Any, List[str]] = {}
+    for row in canned:
+        for value in row:
+            if is_orm_instance(value):
+                key = _identity_key(value)
+                other = found.get(key)
+                if other is not None and other is not value:
+                    columns = _differing_columns(value, other)
+                    if columns:
+                        differing[key] = columns
+    return differing
 
 
-def _show_row(row: Tuple[Any, ...]) -> str:
+def _show_rows(rows: List[Tuple[Any, ...]], shown: Dict[Any, List[str]]) -> str:
+    return "[" + ", ".join(_show_row(row, shown) for row in rows) + "]"
+
+
+def _show_row(row: Tuple[Any, ...], shown: Dict[Any, List[str]]) -> str:
     if len(row) == 1:
-        return _show_value(row[0])
-    return "(" + ", ".join(_show_value(value) for value in row) + ")"
+        return _show_value(row[0], shown)
+    return "(" + ", ".join(_show_value(value, shown) for value in row) + ")"
 
 
-def _show_value(value: Any) -> str:
-    if is_orm_instance(value):
-        mapper = inspect(value).mapper
-        keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
-        identity = _identity_key(value)[1]
-        named = ", ".join(f"{key}={part!r}" for key, part in zip(keys, identity))
-        return f"{type(value).__name__}({named})"
-    return safe_repr(value)
+def _show_value(value: Any, shown: Dict[Any, List[str]]) -> str:
+    """Show an instance by its primary key (and the columns ``shown`` names for its row)."""
+    if not is_orm_instance(value):
+        return safe_repr(value)
+    state = inspect(value)
+    mapper = state.mapper
+    keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
+    identity = _identity_key(value)
+    parts = [f"{key}={part!r}" for key, part in zip(keys, identity[1])]
+    parts += [f"{key}={state.dict.get(key)!r}" for key in shown.get(identity, [])]
+    return f"{type(value).__name__}({', '.join(parts)})"
 
 
 # -- what each method does in database mode -------------------------------------------------

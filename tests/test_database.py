@@ -18,10 +18,21 @@ from pathlib import Path
 from unittest import mock
 
 import sqlalchemy
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select, text, update
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)  # fmt: skip
 from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import load_only, relationship
 
 from asyncsessiontest import AsyncSessionTestCase
 from asyncsessiontest.database import ENVIRONMENT_VARIABLE, create_engine_for, database_url_for
@@ -54,6 +65,19 @@ class User(Base):
     name = Column(String(50), nullable=False)
     addresses = relationship("Address", back_populates="user")
     tags = relationship("Tag", secondary=user_tags)
+
+
+class Employee(Base):
+    __tablename__ = "db_employees"
+
+    id = Column(Integer, primary_key=True)
+    manager_id = Column(Integer, ForeignKey("db_employees.id"))
+
+
+class Account(Base):
+    __tablename__ = "DbAccounts"  # a name PostgreSQL keeps only quoted
+
+    id = Column(Integer, primary_key=True)
 
 
 class Tag(Base):
@@ -320,6 +344,64 @@ class Behaviour:
 
         self.assertGreater(user.id, 2)
 
+    async def test_seed_rows_referring_to_rows_of_their_table_go_in_after_those(self):
+        self.addObject(Employee(id=1, manager_id=2), Employee(id=2, manager_id=3), Employee(id=3))
+
+        self.assertEqual(
+            await self.session.scalar(select(func.count()).select_from(Employee)), 3
+        )
+
+    async def test_a_table_whose_name_needs_quotes_gets_its_sequence_moved(self):
+        self.addObject(Account(id=3))
+        await self.session.get(Account, 3)
+
+        account = Account()
+        self.session.add(account)
+        await self.session.commit()
+
+        self.assertGreater(account.id, 3)
+
+    async def test_seed_objects_added_after_the_code_committed(self):
+        self.session.add(User(id=5, name="eve"))
+        await self.session.commit()
+        self.addObject(User(id=1, name="ann"))
+
+        self.assertEqual(await user_names(self.session), ["ann", "eve"])
+
+    async def test_seed_objects_added_inside_the_code_s_transaction_share_its_rollback(self):
+        self.session.add(User(id=5, name="eve"))
+        await self.session.flush()
+        self.addObject(User(id=1, name="ann"))
+        self.assertEqual(await count_users(self.session), 2)
+
+        await self.session.rollback()
+
+        self.assertEqual(await count_users(self.session), 0)  # as docs/database.rst says
+
+    async def test_a_claim_ignores_the_columns_its_statement_does_not_load(self):
+        self.addObject(User(id=1, name="ann"))
+        statement = select(User).options(load_only(User.id)).where(User.id == 1)
+        self.addResult([User(id=1, name="ann")], statement=statement)
+
+        await self.session.execute(statement)
+
+    async def test_add_object_after_a_claim_with_a_copy_gives_its_own_object(self):
+        ann = User(id=1, name="ann")
+        self.addResult([User(id=1, name="bob")], statement=select(User).where(User.id == 2))
+        self.addObject(ann)
+
+        self.assertIs(await self.session.get(User, 1), ann)
+
+    @unittest.skipIf(sqlalchemy.__version__.startswith("1."), "ORM RETURNING is new in 2.0")
+    async def test_a_queued_result_that_answers_an_insert_is_not_seeded(self):
+        self.addResult([User(id=1, name="ann")])
+
+        inserted = await self.session.scalars(
+            insert(User).values(id=1, name="ann").returning(User)
+        )
+
+        self.assertEqual([user.name for user in inserted], ["ann"])
+
     async def test_canned_answers_reach_scalars_scalar_and_streams(self):
         ann = User(id=1, name="ann")
         statement = select(User).where(User.id == 1)
@@ -392,7 +474,19 @@ async def claim_a_rowcount(test):
     await test.session.execute(statement)
 
 
+async def claim_other_values_for_a_seed_row(test):
+    test.addObject(User(id=1, name="ann"))
+    test.addResult([User(id=1, name="bob")], statement=select(User).where(User.id == 1))
+    await test.session.execute(select(User).where(User.id == 1))
+
+
 CLAIMS = [
+    (
+        claim_other_values_for_a_seed_row,
+        "The database contradicts route 1 for: SELECT db_users.id, db_users.name FROM db_users "
+        "WHERE db_users.id = 1\nroute 1 answered [User(id=1, name='bob')]; the database answers "
+        "[User(id=1, name='ann')]",
+    ),
     (
         claim_the_database_finds_no_such_row,
         "The database contradicts route 1 for: SELECT db_users.id, db_users.name FROM db_users "
@@ -610,6 +704,24 @@ class StrictModeTest(unittest.TestCase):
         self.assertEqual(
             str(result.exceptions["test_unused"]).splitlines()[0],
             "Strict mode: results added but never used:",
+        )
+
+
+class ConnectionErrorTest(unittest.TestCase):
+    def test_a_database_that_cannot_be_reached_is_named(self):
+        class Unreachable(AsyncSessionTestCase):
+            database_url = "postgresql+asyncpg://me:secret@127.0.0.1:1/db"
+
+            async def test_it(self):
+                pass
+
+        result = run_tests(Unreachable("test_it"))
+        error = result.exceptions["test_it"]
+        self.assertIsInstance(error, ConnectionError)
+        self.assertRegex(
+            str(error),
+            r"^database mode cannot connect to 'postgresql\+asyncpg://me:\*\*\*@127.0.0.1:1/db' "
+            r"\(the test class's database_url, or ASYNCSESSIONTEST_DATABASE_URL\): \w+",
         )
 
 
