@@ -427,7 +427,8 @@ class DatabaseSessionState(SessionState):
         seeds, self._seeds = self._seeds, []
         self._canned_seeds.clear()
         connection = self._connection
-        assert connection is not None
+        if connection is None:  # a seed object added once the test's connection was closed
+            raise RuntimeError("database mode: the test's database connection is closed")
         tables = []
         for table, rows in _seed_rows(seeds):
             await connection.execute(insert(table), rows)
