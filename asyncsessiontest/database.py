@@ -47,6 +47,7 @@ from asyncsessiontest.recording import Operation
 from asyncsessiontest.reprs import safe_repr, values_equal
 from asyncsessiontest.results import CannedResult, to_async_result
 from asyncsessiontest.shape import ASYNC
+from asyncsessiontest.transaction import TransactionBlock
 
 __all__ = ["ENVIRONMENT_VARIABLE", "DatabaseSessionState", "database_url_for"]
 
@@ -818,7 +819,7 @@ async def _aenter(state: Any) -> Any:
     return state.session
 
 
-class RecordedTransaction:
+class RecordedTransaction(TransactionBlock):
     """What ``session.begin()`` and ``session.begin_nested()`` return in database mode: the real
     session's transaction, its begin, commit and rollback recorded in the session's history as
     in mock mode.
@@ -843,6 +844,9 @@ class RecordedTransaction:
         """True between the start of the transaction and its commit or rollback."""
         return bool(self._real is not None and self._real.is_active)
 
+    def _is_open(self) -> bool:
+        return self.is_active
+
     @property
     def _kind(self) -> str:
         return "savepoint" if self.nested else "transaction"
@@ -854,20 +858,6 @@ class RecordedTransaction:
             self._real = await (real.begin_nested() if self.nested else real.begin())
             self._state.history.append(Operation(f"{self._kind}: begin"))
         return self
-
-    def __await__(self) -> Any:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> RecordedTransaction:
-        return await self._start()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if not self.is_active:
-            return  # committed or rolled back inside the block already
-        if exc_type is None:
-            await self.commit()
-        else:
-            await self.rollback()
 
     async def commit(self) -> None:
         """Commit this transaction (release it, for a savepoint); the ``side_effect`` set on

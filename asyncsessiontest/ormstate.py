@@ -446,12 +446,7 @@ class OrmState:
         self.sync.close()
 
     def _fill_unloaded(self) -> None:
-        for instance in list(self.objects.values()):
-            instance_state = sa_inspect(instance)
-            held = self.held.get(id(instance), {})
-            for key in instance_state.unloaded:
-                if key in held:
-                    instance_state.dict[key] = held[key]
+        fill_unloaded(self.objects.values(), self.held)
 
     def hold_loaded_values(self) -> None:
         """Remember every loaded value of the session's objects, before something expires them."""
@@ -599,12 +594,7 @@ class HeldValues:
     def fill_unloaded(self) -> None:
         """Give every held object back the values it held where they are no longer loaded
         (after the session closed, its objects are detached and cannot load)."""
-        for instance in list(self.objects.values()):
-            instance_state = sa_inspect(instance)
-            held = self.held.get(id(instance), {})
-            for key in instance_state.unloaded:
-                if key in held:
-                    instance_state.dict[key] = held[key]
+        fill_unloaded(self.objects.values(), self.held)
 
     def release(self) -> None:
         """Send every held object out of the session as a transient one with its values."""
@@ -691,6 +681,21 @@ def has_order_by(statement: Any) -> bool:
     :param statement: an executed statement.
     """
     return bool(getattr(statement, "_order_by_clauses", ()))
+
+
+def fill_unloaded(objects: Iterable[Any], held: Dict[int, Dict[str, Any]]) -> None:
+    """Give ``objects`` back the values they held (``held``, by id) where those are no longer
+    loaded: detached, or expired, they keep what the test can read.
+
+    :param objects: ORM instances.
+    :param held: id(instance) -> the values it held.
+    """
+    for instance in list(objects):
+        instance_state = sa_inspect(instance)
+        values = held.get(id(instance), {})
+        for key in instance_state.unloaded:
+            if key in values:
+                instance_state.dict[key] = values[key]
 
 
 def _values_to_hold(instance: Any) -> Dict[str, Any]:

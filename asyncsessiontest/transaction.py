@@ -11,7 +11,7 @@ from asyncsessiontest.recording import Operation
 if TYPE_CHECKING:
     from asyncsessiontest.fake import SessionState
 
-__all__ = ["TransactionStandIn", "pending_rollback"]
+__all__ = ["TransactionBlock", "TransactionStandIn", "pending_rollback"]
 
 
 def pending_rollback(original: BaseException) -> PendingRollbackError:
@@ -26,7 +26,42 @@ def pending_rollback(original: BaseException) -> PendingRollbackError:
     )
 
 
-class TransactionStandIn:
+class TransactionBlock:
+    """What both kinds of ``begin()`` result share with ``AsyncSessionTransaction``: awaited,
+    it starts; as an ``async with`` block, it starts, then commits on a clean exit and rolls
+    back on an exception, which propagates. Subclasses give ``_start``, ``_is_open``,
+    ``commit`` and ``rollback``."""
+
+    async def _start(self) -> Any:
+        raise NotImplementedError
+
+    def _is_open(self) -> bool:
+        raise NotImplementedError
+
+    async def commit(self) -> None:
+        """Commit the transaction (release it, for a savepoint)."""
+        raise NotImplementedError
+
+    async def rollback(self) -> None:
+        """Roll the transaction back (to the savepoint, for a nested one)."""
+        raise NotImplementedError
+
+    def __await__(self) -> Any:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> Any:
+        return await self._start()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if not self._is_open():
+            return  # committed or rolled back inside the block already
+        if exc_type is None:
+            await self.commit()
+        else:
+            await self.rollback()
+
+
+class TransactionStandIn(TransactionBlock):
     """What ``session.begin()`` and ``session.begin_nested()`` return.
 
     Like the real ``AsyncSessionTransaction`` it can be awaited (``await session.begin()``) and
@@ -56,6 +91,9 @@ class TransactionStandIn:
         """The session mock this transaction belongs to."""
         return self._state.session
 
+    def _is_open(self) -> bool:
+        return self.is_active
+
     @property
     def _kind(self) -> str:
         return "savepoint" if self.nested else "transaction"
@@ -77,20 +115,6 @@ class TransactionStandIn:
             self._state.history.append(Operation(f"{self._kind}: begin"))
             self._state.transaction_started(self)
         return self
-
-    def __await__(self) -> Any:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> TransactionStandIn:
-        return await self._start()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if not self.is_active:
-            return  # committed or rolled back inside the block already
-        if exc_type is None:
-            await self.commit()
-        else:
-            await self.rollback()
 
     async def commit(self) -> None:
         """Commit this transaction (release it, for a savepoint).
