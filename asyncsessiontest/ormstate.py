@@ -477,10 +477,7 @@ class OrmState:
         # close() expunges everything and ends the transaction, whose links back to the
         # session would otherwise leave both to the garbage collector
         self.sync.close()
-        for instance in self.objects.values():
-            instance_state = sa_inspect(instance)
-            if instance_state.key is not None or instance_state.session_id is not None:
-                make_transient(instance)
+        send_out_transient(self.objects.values())
         self.objects.clear()
         self.held.clear()
         self.why_unloaded.clear()
@@ -599,10 +596,7 @@ class HeldValues:
     def release(self) -> None:
         """Send every held object out of the session as a transient one with its values."""
         self.fill_unloaded()
-        for instance in self.objects.values():
-            instance_state = sa_inspect(instance)
-            if instance_state.key is not None or instance_state.session_id is not None:
-                make_transient(instance)
+        send_out_transient(self.objects.values())
         self.objects.clear()
         self.held.clear()
 
@@ -681,6 +675,18 @@ def has_order_by(statement: Any) -> bool:
     :param statement: an executed statement.
     """
     return bool(getattr(statement, "_order_by_clauses", ()))
+
+
+def send_out_transient(objects: Iterable[Any]) -> None:
+    """Make each of ``objects`` that a session knows (persistent, detached, pending) transient,
+    keeping the values it holds, so that it carries nothing into the next test.
+
+    :param objects: ORM instances.
+    """
+    for instance in objects:
+        instance_state = sa_inspect(instance)
+        if instance_state.key is not None or instance_state.session_id is not None:
+            make_transient(instance)
 
 
 def fill_unloaded(objects: Iterable[Any], held: Dict[int, Dict[str, Any]]) -> None:
