@@ -48,6 +48,23 @@ else:  # SQLAlchemy 1.4's results are not generic
     _IteratorResult = IteratorResult
 
 
+# SQLAlchemy shares one metadata among the results of a cached statement: nothing changes it
+# once it is made. Two are made per execution (the canned result and its fresh copy), so the
+# results of one key tuple share one.
+_METADATA: Dict[Tuple[str, ...], SimpleResultMetaData] = {}
+_MAX_METADATA = 1_000
+
+
+def _metadata_for(keys: Tuple[str, ...]) -> SimpleResultMetaData:
+    """Return the result metadata of ``keys``, made once per key tuple."""
+    metadata = _METADATA.get(keys)
+    if metadata is None:
+        if len(_METADATA) >= _MAX_METADATA:
+            _METADATA.clear()
+        metadata = _METADATA[keys] = SimpleResultMetaData(list(keys))
+    return metadata
+
+
 class CannedResult(_IteratorResult):
     """A real ``IteratorResult`` that remembers its rows, so fresh copies can be made.
 
@@ -71,16 +88,16 @@ class CannedResult(_IteratorResult):
         rowcount: Optional[int],
         naming: str,
     ) -> None:
-        self._canned_keys = tuple(keys) if keys is not None else None
+        canned_keys = self._canned_keys = tuple(keys) if keys is not None else None
         self._canned_rows = rows
         self._canned_rowcount = rowcount
         self._canned_naming = naming
         self.rowcount = -1 if rowcount is None else rowcount
-        if keys is None:
+        if canned_keys is None:
             # a DML statement without RETURNING: fetching raises ResourceClosedError, as real
             super().__init__(_NO_RESULT_METADATA, _closed_rows())
         else:
-            super().__init__(SimpleResultMetaData(list(keys)), iter(rows))
+            super().__init__(_metadata_for(canned_keys), iter(rows))
 
     _cursor_facts: Optional[CursorFacts] = None
 

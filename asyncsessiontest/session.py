@@ -295,12 +295,12 @@ class Prototype:
         :param mock_class: the new mock's class; by default the prototype's.
         :param changes: ``__dict__`` entries that differ from the prototype's (its parent...).
         """
-        state = dict(self.state)
+        mock: Any = object.__new__(self.mock_class if mock_class is None else mock_class)
+        state = mock.__dict__
+        state.update(self.state)
         for name, container in self.containers:
             state[name] = container(state[name])
         state.update(changes)
-        mock: Any = object.__new__(self.mock_class if mock_class is None else mock_class)
-        mock.__dict__.update(state)
         return mock
 
 

@@ -74,6 +74,27 @@ class TupleRowsTest(unittest.TestCase):
         self.assertEqual(partitions, [[(1,), (2,)], [(3,)]])
 
 
+class SharedKeysTest(unittest.TestCase):
+    """Results with the same columns share what SQLAlchemy knows of them: reshaping one (as
+    columns(), mappings() and unique() do) leaves the others as they were."""
+
+    def test_reshaping_one_result_leaves_another_with_the_same_columns_alone(self):
+        first = make_result([(1, "a")], columns=["id", "name"])
+        second = make_result([(2, "b")], columns=["id", "name"])
+
+        self.assertEqual(first.columns("name").all(), [("a",)])
+        self.assertEqual(second.keys(), ["id", "name"])
+        row = second.one()
+        self.assertEqual((row.id, row.name), (2, "b"))
+
+    def test_a_fresh_copy_gives_the_rows_by_name_after_the_first_was_mapped(self):
+        canned = make_result([(1, "a")], columns=["id", "name"])
+
+        self.assertEqual(canned.fresh().mappings().all(), [{"id": 1, "name": "a"}])
+        self.assertEqual(canned.fresh().scalars("name").all(), ["a"])
+        self.assertEqual(canned.fresh().one()._mapping["id"], 1)
+
+
 class DictRowsTest(unittest.TestCase):
     def test_keys_become_the_column_names(self):
         result = make_result([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
