@@ -4,11 +4,18 @@ Run from the repository root, in an environment with the package and aiosqlite i
 
     python benchmarks/run.py            # the full run: 1000-test suites, 7 repetitions
     python benchmarks/run.py --quick    # 200-test suites, 3 repetitions
+    python benchmarks/run.py --instructions   # instructions per test, under valgrind
 
 Every figure is a median of several repetitions, and every suite comparison is a ratio to the
 floor measured in the same run: a bare IsolatedAsyncioTestCase test that builds the same
 statements and objects and does nothing else. Suites run alternately, each in a fresh
 subprocess, from byte-compiled generated modules; only ``TextTestRunner.run`` is timed.
+
+Wall time moves with the machine (a shared machine's neighbours, its clock): ``--instructions``
+counts instead the instructions the CPU runs per test (valgrind's cachegrind, without its cache
+simulation), which barely move from run to run. A suite's count per test is the difference
+between a 250-test and a 50-test run of it, divided by 200, so interpreter start-up and imports
+cancel out.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import argparse
 import compileall
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -93,6 +102,46 @@ class Suite(AsyncSessionTestCase):
 SAME = "statements[0], statements[0], statements[0]"
 APART = "statements"
 
+# SQLAlchemy's own share of the routed test, done by hand: a real sync Session (bound to an
+# engine it never connects, its flush writing nothing) attaches the routed object as loaded,
+# hands it out in a real Result, adds the new object and commits (expiring both); at the end
+# both leave it transient. Statements built apart are compared by their cache keys (three,
+# one per statement); the very statement needs none.
+SQLALCHEMY_ONLY = """
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+
+
+class SessionWithoutIO(Session):
+    def flush(self, objects=None):
+        pass
+
+    def _is_clean(self):
+        return True
+
+
+ENGINE = sa.create_engine("sqlite://")
+METADATA = SimpleResultMetaData(["User"])
+
+
+class Suite(unittest.IsolatedAsyncioTestCase):
+    async def work(self, statements, user, found):
+        if {cache_keys}:
+            for statement in statements:
+                statement._generate_cache_key()
+        session = SessionWithoutIO(bind=ENGINE, expire_on_commit=True)
+        session.begin()
+        make_transient_to_detached(found)
+        session.add(found)
+        result = IteratorResult(METADATA, iter([(found,)])).scalars().one()
+        assert result is found
+        session.add(user)
+        session.commit()
+        make_transient(found)
+        make_transient(user)
+        session.close()
+"""
+
 BY_HAND = """
 class Suite(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
@@ -124,6 +173,10 @@ class Suite(AsyncSessionTestCase):
     async def work(self, statements, user, found):
         self.session
 """,
+    # what SQLAlchemy itself must do for the routed test, with no mock at all: the floor
+    # beneath the two rows above (see docs/performance.rst)
+    "sqlalchemy_only_apart": SQLALCHEMY_ONLY.format(cache_keys=True),
+    "sqlalchemy_only": SQLALCHEMY_ONLY.format(cache_keys=False),
     "asyncsessiontest_nodebug": OURS.format(debug=False, which=APART),
     "asyncmock_spec": BY_HAND.format(make_mock="AsyncMock(spec=AsyncSession)"),
     "create_autospec": BY_HAND.format(make_mock="create_autospec(AsyncSession, instance=True)"),
@@ -369,6 +422,11 @@ def measure_import(repetitions: int) -> Dict[str, float]:
             "asyncsessiontest on top": statistics.median(added)}
 
 
+def _over(suites: Dict[str, Dict[str, float]], ours: str, reference: str) -> float:
+    """Return what suite ``ours`` costs per test beyond suite ``reference``, in floors."""
+    return (suites[ours]["per_test"] - suites[reference]["per_test"]) / suites["bare"]["per_test"]
+
+
 def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
            imports: Dict[str, float], count: int, repetitions: int) -> str:
     """Return the results as a reStructuredText-friendly plain table."""
@@ -401,6 +459,10 @@ def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
         f"{creation / micro['create AsyncMock(spec=AsyncSession)']:.3f}x",
         f"  session creation vs create_autospec:              "
         f"{creation / micro['create create_autospec(AsyncSession)']:.4f}x",
+        f"  built apart over SQLAlchemy's work alone:         "
+        f"{_over(suites, 'asyncsessiontest_apart', 'sqlalchemy_only_apart'):.3f}x of the floor",
+        f"  the very statement over SQLAlchemy's work alone:  "
+        f"{_over(suites, 'asyncsessiontest', 'sqlalchemy_only'):.3f}x of the floor",
         f"  database mode vs the rollback recipe by hand:     "
         f"{suites['database_mode']['per_test'] / suites['rollback_recipe']['per_test']:.3f}x",
         "",
@@ -410,12 +472,99 @@ def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
     return "\n".join(lines)
 
 
+# the suites counted under valgrind: the library's, and the floors they are read against
+INSTRUCTION_SUITES = (
+    "bare", "asyncsessiontest_apart", "asyncsessiontest", "asyncsessiontest_empty",
+    "sqlalchemy_only_apart", "sqlalchemy_only", "asyncsessiontest_nodebug",
+)
+INSTRUCTION_SIZES = (50, 250)
+
+INSTRUCTION_RUNNER = """\
+import sys, unittest
+sys.path.insert(0, sys.argv[1])
+import {module} as module
+result = unittest.TextTestRunner(stream=open("/dev/null", "w"), verbosity=0).run(
+    unittest.defaultTestLoader.loadTestsFromModule(module))
+if not result.wasSuccessful():
+    sys.exit("suite {module} failed: " + repr((result.failures + result.errors)[:1]))
+"""
+
+
+def count_instructions(directory: Path, module: str) -> int:
+    """Run ``module`` under valgrind's cachegrind; return the instructions it ran."""
+    output = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-c", INSTRUCTION_RUNNER.format(module=module), str(directory)],
+        # a fixed hash seed: sets and dicts of strings iterate alike in every run
+        check=True, capture_output=True, text=True, env={**_environment(), "PYTHONHASHSEED": "0"},
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", output.stderr)
+    if found is None:
+        sys.exit(f"valgrind reported no instruction count:\n{output.stderr}")
+    return int(found.group(1).replace(",", ""))
+
+
+def measure_instructions() -> Dict[str, float]:
+    """Return each suite's instructions per test (see the module docstring)."""
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    small, large = INSTRUCTION_SIZES
+    per_test: Dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        for name in INSTRUCTION_SUITES:
+            for size in INSTRUCTION_SIZES:
+                source = MODULE.format(body=textwrap.dedent(SUITES[name]), count=size)
+                (directory / f"suite_{name}_{size}.py").write_text(source)
+        compileall.compile_dir(str(directory), quiet=1)
+        for name in INSTRUCTION_SUITES:
+            counts = [count_instructions(directory, f"suite_{name}_{n}") for n in (small, large)]
+            per_test[name] = (counts[1] - counts[0]) / (large - small)
+    return per_test
+
+
+def report_instructions(per_test: Dict[str, float]) -> str:
+    """Return the instruction counts as a plain table."""
+    floor = per_test["bare"]
+    small, large = INSTRUCTION_SIZES
+    lines = [
+        f"Python {sys.version.split()[0]}, SQLAlchemy {__import__('sqlalchemy').__version__}, "
+        f"instructions per test under valgrind: ({large}-test run - {small}-test run) / "
+        f"{large - small}",
+        "",
+        "Per test (ratio to the bare IsolatedAsyncioTestCase floor):",
+    ]
+    for name, value in per_test.items():
+        lines.append(f"  {name:<26} {value / 1e6:8.3f} M  {value / floor:8.3f}x")
+    lines += [
+        "",
+        "Ratios:",
+        f"  built apart over SQLAlchemy's work alone:         "
+        f"{(per_test['asyncsessiontest_apart'] - per_test['sqlalchemy_only_apart']) / floor:.3f}x"
+        " of the floor",
+        f"  the very statement over SQLAlchemy's work alone:  "
+        f"{(per_test['asyncsessiontest'] - per_test['sqlalchemy_only']) / floor:.3f}x of the floor",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 tests, 3 repetitions")
     parser.add_argument("--output", help="also write the table to this file")
+    parser.add_argument(
+        "--instructions", action="store_true",
+        help="count instructions per test under valgrind instead of timing",
+    )
     arguments = parser.parse_args()
+    if arguments.instructions:
+        compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
+        table = report_instructions(measure_instructions())
+        print(table)
+        if arguments.output:
+            Path(arguments.output).write_text(table + "\n")
+        return
     count, repetitions = (200, 3) if arguments.quick else (1000, 7)
     # as an installed package would be: byte-compiled, so imports do not measure the compiler
     compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
