@@ -13,7 +13,7 @@ subprocess, from byte-compiled generated modules; only ``TextTestRunner.run`` is
 
 Wall time moves with the machine (a shared machine's neighbours, its clock): ``--instructions``
 counts instead the instructions the CPU runs per test (valgrind's cachegrind, without its cache
-simulation), which barely move from run to run. A suite's count per test is the difference
+simulation), whose ratios barely move from run to run. A suite's count per test is the difference
 between a 250-test and a 50-test run of it, divided by 200, so interpreter start-up and imports
 cancel out.
 """
