@@ -551,6 +551,13 @@ def report_instructions(per_test: Dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def refuse_sqlalchemy_1(version: str) -> None:
+    """Exit saying why if SQLAlchemy ``version`` is older than the benchmark's suites need."""
+    if version.startswith("1."):
+        sys.exit(f"the benchmark needs SQLAlchemy 2.0 or later, found {version}: its "
+                 f"{', '.join(sorted(NEEDS_SQLALCHEMY_2))} suite uses join_transaction_mode")
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -561,9 +568,7 @@ def main() -> None:
         help="count instructions per test under valgrind instead of timing",
     )
     arguments = parser.parse_args()
-    if __import__("sqlalchemy").__version__.startswith("1."):
-        sys.exit("the benchmark needs SQLAlchemy 2.0 or later: its rollback_recipe suite uses "
-                 "join_transaction_mode")
+    refuse_sqlalchemy_1(__import__("sqlalchemy").__version__)
     if arguments.instructions:
         compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
         table = report_instructions(measure_instructions())

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import sqlalchemy
 
@@ -36,6 +37,29 @@ class BenchmarkSuitesTest(unittest.TestCase):
                         # the suite's runner exits with its first failure
                         self.fail(f"suite {name} failed:\n{error.stderr}")
                     self.assertGreater(figures["per_test"], 0)
+
+
+class BenchmarkRefusalsTest(unittest.TestCase):
+    def test_sqlalchemy_1_is_refused_saying_why(self):
+        benchmark = _load_benchmark()
+        with self.assertRaises(SystemExit) as caught:
+            benchmark.refuse_sqlalchemy_1("1.4.54")
+        self.assertEqual(
+            str(caught.exception),
+            "the benchmark needs SQLAlchemy 2.0 or later, found 1.4.54: its rollback_recipe "
+            "suite uses join_transaction_mode",
+        )
+        benchmark.refuse_sqlalchemy_1("2.0.58")  # and 2.0 is not
+
+    def test_counting_instructions_without_valgrind_says_what_to_install(self):
+        benchmark = _load_benchmark()
+        with mock.patch("shutil.which", return_value=None):
+            with self.assertRaises(SystemExit) as caught:
+                benchmark.measure_instructions()
+        self.assertEqual(
+            str(caught.exception),
+            "--instructions needs valgrind (Debian: apt-get install valgrind)",
+        )
 
 
 if __name__ == "__main__":
