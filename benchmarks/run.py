@@ -425,9 +425,18 @@ def measure_import(repetitions: int) -> Dict[str, float]:
             "asyncsessiontest on top": statistics.median(added)}
 
 
-def _over(suites: Dict[str, Dict[str, float]], ours: str, reference: str) -> float:
-    """Return what suite ``ours`` costs per test beyond suite ``reference``, in floors."""
-    return (suites[ours]["per_test"] - suites[reference]["per_test"]) / suites["bare"]["per_test"]
+def _over_sqlalchemy(per_test: Dict[str, float]) -> List[str]:
+    """Return the lines saying what the package's tests cost beyond SQLAlchemy's own work.
+
+    :param per_test: each suite's cost per test (time or instructions).
+    """
+    floor = per_test["bare"]
+    apart = (per_test["asyncsessiontest_apart"] - per_test["sqlalchemy_only_apart"]) / floor
+    same = (per_test["asyncsessiontest"] - per_test["sqlalchemy_only"]) / floor
+    return [
+        f"  built apart over SQLAlchemy's work alone:         {apart:.3f}x of the floor",
+        f"  the very statement over SQLAlchemy's work alone:  {same:.3f}x of the floor",
+    ]
 
 
 def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
@@ -462,10 +471,7 @@ def report(suites: Dict[str, Dict[str, float]], micro: Dict[str, float],
         f"{creation / micro['create AsyncMock(spec=AsyncSession)']:.3f}x",
         f"  session creation vs create_autospec:              "
         f"{creation / micro['create create_autospec(AsyncSession)']:.4f}x",
-        f"  built apart over SQLAlchemy's work alone:         "
-        f"{_over(suites, 'asyncsessiontest_apart', 'sqlalchemy_only_apart'):.3f}x of the floor",
-        f"  the very statement over SQLAlchemy's work alone:  "
-        f"{_over(suites, 'asyncsessiontest', 'sqlalchemy_only'):.3f}x of the floor",
+        *_over_sqlalchemy({name: values["per_test"] for name, values in suites.items()}),
         f"  database mode vs the rollback recipe by hand:     "
         f"{suites['database_mode']['per_test'] / suites['rollback_recipe']['per_test']:.3f}x",
         "",
@@ -539,15 +545,7 @@ def report_instructions(per_test: Dict[str, float]) -> str:
     ]
     for name, value in per_test.items():
         lines.append(f"  {name:<26} {value / 1e6:8.3f} M  {value / floor:8.3f}x")
-    lines += [
-        "",
-        "Ratios:",
-        f"  built apart over SQLAlchemy's work alone:         "
-        f"{(per_test['asyncsessiontest_apart'] - per_test['sqlalchemy_only_apart']) / floor:.3f}x"
-        " of the floor",
-        f"  the very statement over SQLAlchemy's work alone:  "
-        f"{(per_test['asyncsessiontest'] - per_test['sqlalchemy_only']) / floor:.3f}x of the floor",
-    ]
+    lines += ["", "Ratios:", *_over_sqlalchemy(per_test)]
     return "\n".join(lines)
 
 
@@ -569,16 +567,15 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     refuse_sqlalchemy_1(__import__("sqlalchemy").__version__)
+    # as an installed package would be: byte-compiled, so imports do not measure the compiler
+    compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
     if arguments.instructions:
-        compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
         table = report_instructions(measure_instructions())
         print(table)
         if arguments.output:
             Path(arguments.output).write_text(table + "\n")
         return
     count, repetitions = (200, 3) if arguments.quick else (1000, 7)
-    # as an installed package would be: byte-compiled, so imports do not measure the compiler
-    compileall.compile_dir(str(ROOT / "asyncsessiontest"), quiet=1)
     suites = measure_suites(count, repetitions)
     micro = measure_micro(repetitions)
     imports = measure_import(max(repetitions, 5))
